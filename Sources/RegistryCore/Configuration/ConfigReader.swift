@@ -1,0 +1,270 @@
+/// Walks the YAML tree section by section, converting values and collecting warnings
+/// for keys it does not know.
+struct ConfigReader {
+    /// A mapping in the tree and the dotted path that leads to it.
+    struct Section {
+        var path: String
+        var entries: [(key: String, value: ConfigNode)]
+        var line: Int?
+
+        func node(_ key: String) -> ConfigNode? {
+            entries.last { $0.key.lowercased() == key }?.value
+        }
+
+        func keyPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+    }
+
+    let file: String
+    let baseDirectory: String
+    private(set) var warnings: [String] = []
+
+    init(file: String, baseDirectory: String) {
+        self.file = file
+        self.baseDirectory = baseDirectory
+    }
+
+    mutating func read(_ root: ConfigNode) throws(ConfigurationError) -> RegistryConfiguration {
+        var config = RegistryConfiguration()
+        guard case .mapping(let entries, let line) = root else {
+            throw error(root.line, nil, "the configuration must be a YAML mapping")
+        }
+        let top = Section(path: "", entries: entries, line: line)
+        warnUnknown(
+            top, known: ["version", "log", "storage", "http", "health", "auth", "loglevel"],
+            ignored: ["notifications", "redis", "reporting", "middleware", "proxy", "validation", "compatibility"])
+        if let version = try string(top, "version") { config.version = version }
+        if let log = try section(top, "log") { try readLog(log, into: &config.log) }
+        if let level = try string(top, "loglevel") { config.log.level = level }
+        if let storage = try section(top, "storage") { try readStorage(storage, into: &config.storage) }
+        if let http = try section(top, "http") { try readHTTP(http, into: &config.http) }
+        if let health = try section(top, "health") { try readHealth(health, into: &config.health) }
+        if let auth = try section(top, "auth") { try readAuth(auth, into: &config.auth) }
+        return config
+    }
+
+    // MARK: Sections
+
+    private mutating func readLog(_ log: Section, into result: inout RegistryConfiguration.Log) throws(ConfigurationError) {
+        warnUnknown(log, known: ["level", "formatter", "fields", "accesslog"], ignored: ["hooks", "reportcaller"])
+        if let level = try string(log, "level") {
+            let levels = ["error", "warn", "warning", "info", "debug", "trace", "panic", "fatal"]
+            guard levels.contains(level.lowercased()) else {
+                throw error(log.node("level")?.line, log.keyPath("level"), "unknown level \"\(level)\"")
+            }
+            result.level = level.lowercased()
+        }
+        if let formatter = try string(log, "formatter") {
+            guard ["text", "json", "logstash"].contains(formatter) else {
+                throw error(log.node("formatter")?.line, log.keyPath("formatter"), "expected text or json")
+            }
+            result.formatter = formatter == "logstash" ? "json" : formatter
+        }
+        if let fields = try section(log, "fields") {
+            for (key, value) in fields.entries {
+                guard case .scalar(let text, _) = value else {
+                    throw error(value.line, fields.keyPath(key), "expected a scalar value")
+                }
+                result.fields[key] = text
+            }
+        }
+        if let accessLog = try section(log, "accesslog") {
+            warnUnknown(accessLog, known: ["disabled"])
+            result.accessLogDisabled = try bool(accessLog, "disabled") ?? false
+        }
+    }
+
+    private mutating func readStorage(
+        _ storage: Section, into result: inout RegistryConfiguration.Storage
+    ) throws(ConfigurationError) {
+        warnUnknown(
+            storage, known: ["filesystem", "delete", "maintenance", "cache", "redirect"],
+            ignored: [])
+        for driver in ["s3", "azure", "gcs", "inmemory", "swift", "oss"] where storage.node(driver) != nil {
+            throw error(
+                storage.node(driver)?.line, storage.keyPath(driver),
+                "storage driver \"\(driver)\" is not supported; use storage.filesystem")
+        }
+        if let filesystem = try section(storage, "filesystem") {
+            warnUnknown(filesystem, known: ["rootdirectory", "maxthreads"])
+            if let root = try string(filesystem, "rootdirectory") {
+                guard !root.isEmpty else {
+                    throw error(filesystem.node("rootdirectory")?.line, filesystem.keyPath("rootdirectory"), "must not be empty")
+                }
+                result.rootDirectory = resolve(root)
+            }
+        }
+        if let delete = try section(storage, "delete") {
+            warnUnknown(delete, known: ["enabled"])
+            result.deleteEnabled = try bool(delete, "enabled") ?? false
+        }
+        if let maintenance = try section(storage, "maintenance") {
+            warnUnknown(maintenance, known: ["uploadpurging", "readonly"])
+            if let purging = try section(maintenance, "uploadpurging") {
+                warnUnknown(purging, known: ["enabled", "age", "interval", "dryrun"])
+                if let enabled = try bool(purging, "enabled") { result.uploadPurging.enabled = enabled }
+                if let age = try duration(purging, "age") { result.uploadPurging.age = age }
+                if let interval = try duration(purging, "interval") { result.uploadPurging.interval = interval }
+                if let dryRun = try bool(purging, "dryrun") { result.uploadPurging.dryRun = dryRun }
+            }
+            if let readOnly = try section(maintenance, "readonly") {
+                warnUnknown(readOnly, known: ["enabled"])
+                result.readOnly = try bool(readOnly, "enabled") ?? false
+            }
+        }
+    }
+
+    private mutating func readHTTP(_ http: Section, into result: inout RegistryConfiguration.HTTP) throws(ConfigurationError) {
+        warnUnknown(
+            http, known: ["addr", "net", "prefix", "host", "secret", "headers", "tls", "draintimeout", "relativeurls"],
+            ignored: ["debug", "http2", "h2c"])
+        if let addr = try string(http, "addr") {
+            guard let (host, port) = Self.splitAddress(addr) else {
+                throw error(http.node("addr")?.line, http.keyPath("addr"), "expected host:port or :port, got \"\(addr)\"")
+            }
+            result.host = host
+            result.port = port
+        }
+        if let net = try string(http, "net"), net != "tcp" {
+            throw error(http.node("net")?.line, http.keyPath("net"), "only tcp is supported")
+        }
+        if let prefix = try string(http, "prefix") { result.prefix = prefix }
+        result.secret = try string(http, "secret")
+        if let drain = try duration(http, "draintimeout") { result.drainTimeout = drain }
+        if let headers = try section(http, "headers") {
+            result.headers = try headers.entries.map { (key, value) throws(ConfigurationError) in
+                RegistryConfiguration.Header(name: key, values: try strings(value, headers.keyPath(key)))
+            }
+        }
+        if let tls = try section(http, "tls") {
+            warnUnknown(tls, known: ["certificate", "key", "clientcas", "minimumtls"], ignored: ["letsencrypt", "ciphersuites"])
+            let certificate = try string(tls, "certificate")
+            let key = try string(tls, "key")
+            if let certificate, let key {
+                var settings = RegistryConfiguration.TLS(certificate: resolve(certificate), key: resolve(key))
+                if let cas = tls.node("clientcas") {
+                    settings.clientCAs = try strings(cas, tls.keyPath("clientcas")).map(resolve)
+                }
+                if let minimum = try string(tls, "minimumtls") {
+                    guard ["tls1.2", "tls1.3"].contains(minimum) else {
+                        throw error(tls.node("minimumtls")?.line, tls.keyPath("minimumtls"), "expected tls1.2 or tls1.3")
+                    }
+                    settings.minimumTLS = minimum
+                }
+                result.tls = settings
+            } else if certificate != nil || key != nil {
+                throw error(tls.line, tls.path, "both certificate and key are needed")
+            }
+        }
+    }
+
+    private mutating func readHealth(_ health: Section, into result: inout RegistryConfiguration.Health) throws(ConfigurationError) {
+        warnUnknown(health, known: ["storagedriver"], ignored: ["file", "http", "tcp"])
+        if let driver = try section(health, "storagedriver") {
+            warnUnknown(driver, known: ["enabled", "interval", "threshold"])
+            if let enabled = try bool(driver, "enabled") { result.storageDriver.enabled = enabled }
+            if let interval = try duration(driver, "interval") { result.storageDriver.interval = interval }
+            if let threshold = try int(driver, "threshold") { result.storageDriver.threshold = max(1, threshold) }
+        }
+    }
+
+    private mutating func readAuth(_ auth: Section, into result: inout RegistryConfiguration.Auth) throws(ConfigurationError) {
+        warnUnknown(auth, known: ["htpasswd"], ignored: ["token", "silly"])
+        if let htpasswd = try section(auth, "htpasswd") {
+            warnUnknown(htpasswd, known: ["realm", "path"])
+            guard let path = try string(htpasswd, "path") else {
+                throw error(htpasswd.line, htpasswd.keyPath("path"), "missing")
+            }
+            result.htpasswd = .init(realm: try string(htpasswd, "realm") ?? "Registry Realm", path: resolve(path))
+        }
+    }
+
+    // MARK: Values
+
+    private func section(_ parent: Section, _ key: String) throws(ConfigurationError) -> Section? {
+        guard let node = parent.node(key), !node.isNull else { return nil }
+        guard case .mapping(let entries, let line) = node else {
+            throw error(node.line, parent.keyPath(key), "expected a mapping")
+        }
+        return Section(path: parent.keyPath(key), entries: entries, line: line)
+    }
+
+    private func string(_ parent: Section, _ key: String) throws(ConfigurationError) -> String? {
+        guard let node = parent.node(key), !node.isNull else { return nil }
+        guard case .scalar(let text, _) = node else {
+            throw error(node.line, parent.keyPath(key), "expected a string")
+        }
+        return text
+    }
+
+    private func bool(_ parent: Section, _ key: String) throws(ConfigurationError) -> Bool? {
+        guard let text = try string(parent, key) else { return nil }
+        switch text.lowercased() {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        default: throw error(parent.node(key)?.line, parent.keyPath(key), "expected true or false, got \"\(text)\"")
+        }
+    }
+
+    private func int(_ parent: Section, _ key: String) throws(ConfigurationError) -> Int? {
+        guard let text = try string(parent, key) else { return nil }
+        guard let value = Int(text) else {
+            throw error(parent.node(key)?.line, parent.keyPath(key), "expected an integer, got \"\(text)\"")
+        }
+        return value
+    }
+
+    private func duration(_ parent: Section, _ key: String) throws(ConfigurationError) -> Duration? {
+        guard let text = try string(parent, key) else { return nil }
+        guard let value = GoDuration.parse(text) else {
+            throw error(parent.node(key)?.line, parent.keyPath(key), "expected a duration such as 10s or 1h, got \"\(text)\"")
+        }
+        return value
+    }
+
+    private func strings(_ node: ConfigNode, _ keyPath: String) throws(ConfigurationError) -> [String] {
+        switch node {
+        case .scalar(let text, _): return [text]
+        case .sequence(let items, _):
+            return try items.map { item throws(ConfigurationError) in
+                guard case .scalar(let text, _) = item else { throw error(item.line, keyPath, "expected a list of strings") }
+                return text
+            }
+        case .mapping: throw error(node.line, keyPath, "expected a string or a list of strings")
+        }
+    }
+
+    private mutating func warnUnknown(_ section: Section, known: Set<String>, ignored: Set<String> = []) {
+        for (key, value) in section.entries {
+            let lower = key.lowercased()
+            if known.contains(lower) { continue }
+            let location = value.line.map { "\(file):\($0)" } ?? file
+            if ignored.contains(lower) {
+                warnings.append("\(location): \(section.keyPath(key)) is not supported by this registry and is ignored")
+            } else {
+                warnings.append("\(location): unknown configuration key \(section.keyPath(key)) is ignored")
+            }
+        }
+    }
+
+    private func error(_ line: Int?, _ key: String?, _ message: String) -> ConfigurationError {
+        ConfigurationError(file: file, line: line, key: key, message: message)
+    }
+
+    private func resolve(_ path: String) -> String {
+        if path.hasPrefix("/") { return path }
+        let base = baseDirectory.hasSuffix("/") ? String(baseDirectory.dropLast()) : baseDirectory
+        var cleaned = path
+        while cleaned.hasPrefix("./") { cleaned.removeFirst(2) }
+        return cleaned.isEmpty || cleaned == "." ? base : "\(base)/\(cleaned)"
+    }
+
+    /// `:5000`, `host:5000`, `[::1]:5000`.
+    static func splitAddress(_ address: String) -> (String, Int)? {
+        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
+            (0...65535).contains(port)
+        else { return nil }
+        var host = String(address[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return (host.isEmpty ? "0.0.0.0" : host, port)
+    }
+}

@@ -1,0 +1,85 @@
+/// The registry's settings, in the reference registry's `config.yml` layout.
+///
+/// Keys of our own live under their own names; a file written for the reference registry
+/// reads unchanged.
+public struct RegistryConfiguration: Sendable, Equatable {
+    public struct Log: Sendable, Equatable {
+        public var level: String = "info"
+        public var formatter: String = "text"
+        public var fields: [String: String] = [:]
+        public var accessLogDisabled: Bool = false
+    }
+
+    public struct UploadPurging: Sendable, Equatable {
+        public var enabled: Bool = true
+        public var age: Duration = .seconds(168 * 3600)
+        public var interval: Duration = .seconds(24 * 3600)
+        public var dryRun: Bool = false
+    }
+
+    public struct Storage: Sendable, Equatable {
+        /// Absolute path of the storage root.
+        public var rootDirectory: String = "/var/lib/registry"
+        public var deleteEnabled: Bool = false
+        public var readOnly: Bool = false
+        public var uploadPurging = UploadPurging()
+    }
+
+    public struct TLS: Sendable, Equatable {
+        public var certificate: String
+        public var key: String
+        public var clientCAs: [String] = []
+        public var minimumTLS: String = "tls1.2"
+    }
+
+    public struct HTTP: Sendable, Equatable {
+        public var host: String = "0.0.0.0"
+        public var port: Int = 5000
+        public var prefix: String = "/"
+        public var headers: [Header] = []
+        public var tls: TLS?
+        public var secret: String?
+        public var drainTimeout: Duration = .seconds(30)
+    }
+
+    public struct Header: Sendable, Equatable {
+        public var name: String
+        public var values: [String]
+    }
+
+    public struct StorageHealth: Sendable, Equatable {
+        public var enabled: Bool = false
+        public var interval: Duration = .seconds(10)
+        public var threshold: Int = 1
+    }
+
+    public struct Health: Sendable, Equatable {
+        public var storageDriver = StorageHealth()
+    }
+
+    public struct HTPasswd: Sendable, Equatable {
+        public var realm: String
+        public var path: String
+    }
+
+    public struct Auth: Sendable, Equatable {
+        public var htpasswd: HTPasswd?
+    }
+
+    public var version: String = "0.1"
+    public var log = Log()
+    public var storage = Storage()
+    public var http = HTTP()
+    public var health = Health()
+    public var auth = Auth()
+
+    public init() {}
+
+    /// Where the SQLite metadata database lives.
+    public var databasePath: String { storage.rootDirectory + "/registry.db" }
+
+    /// True when the listener binds only to a loopback address.
+    public var listensOnLoopbackOnly: Bool {
+        http.host == "localhost" || http.host == "::1" || http.host.hasPrefix("127.")
+    }
+}

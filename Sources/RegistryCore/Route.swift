@@ -1,0 +1,66 @@
+import Foundation
+
+/// An API endpoint recognised from a request path, before its parts are validated.
+///
+/// Repository names contain slashes, so a path is matched from its end, as the
+/// reference registry does: `/v2/<name>/manifests/<reference>` and so on.
+public enum Route: Equatable, Sendable {
+    case base
+    case catalog
+    case tags(name: String)
+    case manifest(name: String, reference: String)
+    case blob(name: String, digest: String)
+    case uploads(name: String)
+    case upload(name: String, id: String)
+    case referrers(name: String, digest: String)
+
+    /// The route for a path without its query, or nil when it is not an API path.
+    public init?(path: String) {
+        guard path == "/v2" || path.hasPrefix("/v2/") else { return nil }
+        let rest = path.dropFirst(4)
+        if rest.isEmpty { self = .base; return }
+        if rest == "_catalog" { self = .catalog; return }
+        var parts = rest.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        // A trailing slash is allowed only on the uploads endpoint.
+        let trailingSlash = parts.last == ""
+        if trailingSlash { parts.removeLast() }
+        let count = parts.count
+        func name(dropping n: Int) -> String? {
+            count > n ? parts[0..<(count - n)].joined(separator: "/") : nil
+        }
+        if count >= 3, parts[count - 1] == "uploads", parts[count - 2] == "blobs", let name = name(dropping: 2) {
+            self = .uploads(name: name)
+            return
+        }
+        guard !trailingSlash else { return nil }
+        if count >= 4, parts[count - 2] == "uploads", parts[count - 3] == "blobs", let name = name(dropping: 3) {
+            self = .upload(name: name, id: parts[count - 1])
+        } else if count >= 3, parts[count - 2] == "tags", parts[count - 1] == "list", let name = name(dropping: 2) {
+            self = .tags(name: name)
+        } else if count >= 3, parts[count - 2] == "manifests", let name = name(dropping: 2) {
+            self = .manifest(name: name, reference: Self.decodeColon(parts[count - 1]))
+        } else if count >= 3, parts[count - 2] == "blobs", let name = name(dropping: 2) {
+            self = .blob(name: name, digest: Self.decodeColon(parts[count - 1]))
+        } else if count >= 3, parts[count - 2] == "referrers", let name = name(dropping: 2) {
+            self = .referrers(name: name, digest: Self.decodeColon(parts[count - 1]))
+        } else {
+            return nil
+        }
+    }
+
+    /// Some clients percent-encode the colon of a digest.
+    private static func decodeColon(_ segment: String) -> String {
+        guard segment.contains("%") else { return segment }
+        return segment.replacingOccurrences(of: "%3A", with: ":").replacingOccurrences(of: "%3a", with: ":")
+    }
+
+    /// The repository the route addresses, if any.
+    public var repositoryName: String? {
+        switch self {
+        case .base, .catalog: nil
+        case .tags(let name), .manifest(let name, _), .blob(let name, _), .uploads(let name),
+            .upload(let name, _), .referrers(let name, _):
+            name
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import HTTPTypes
+import Hummingbird
+import RegistryCore
+
+extension RegistryAPI {
+    /// `GET`/`HEAD /v2/<name>/blobs/<digest>`, with single `Range` requests.
+    func getBlob(_ name: RepositoryName, _ digest: Digest, _ request: Request) async throws -> Response {
+        guard let size = try await metadata.blobSize(digest, in: name) else {
+            throw RegistryError(.blobUnknown, "blob unknown to registry", detail: digest.description)
+        }
+        var headers = HTTPFields()
+        headers[.dockerContentDigest] = digest.description
+        headers[.contentType] = "application/octet-stream"
+        headers[.eTag] = "\"\(digest)\""
+        headers[.acceptRanges] = "bytes"
+        headers[.cacheControl] = "max-age=31536000"
+        if let match = request.headers[.ifNoneMatch], match == "\"\(digest)\"" || match == digest.description {
+            return .empty(.notModified, headers: headers)
+        }
+        let range: Range<Int64>
+        var status = HTTPResponse.Status.ok
+        switch ByteRange.resolve(request.headers[.range], size: size) {
+        case .whole:
+            range = 0..<size
+        case .partial(let part):
+            range = part
+            status = .partialContent
+            headers[.contentRange] = "bytes \(part.lowerBound)-\(part.upperBound - 1)/\(size)"
+        case .unsatisfiable:
+            headers[.contentRange] = "bytes */\(size)"
+            let error = RegistryError(.sizeInvalid, "requested range not satisfiable", detail: "size \(size)", status: 416)
+            headers[.contentType] = "application/json; charset=utf-8"
+            return Response.json(error.jsonBody, status: .rangeNotSatisfiable, method: request.method, headers: headers)
+        }
+        headers[.contentLength] = String(range.count)
+        guard request.method == .get, !range.isEmpty else {
+            return Response(status: status, headers: headers, body: ResponseBody())
+        }
+        let blobs = self.blobs
+        let body = ResponseBody(contentLength: range.count) { writer in
+            try await blobs.read(digest, range: range) { chunk in
+                try await writer.write(chunk)
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: status, headers: headers, body: body)
+    }
+
+    /// `DELETE /v2/<name>/blobs/<digest>`: unlinks the blob from the repository. The bytes stay
+    /// until garbage collection finds nothing else using them.
+    func deleteBlob(_ name: RepositoryName, _ digest: Digest) async throws -> Response {
+        try requireDelete()
+        guard try await metadata.unlinkBlob(digest, from: name) else {
+            throw RegistryError(.blobUnknown, "blob unknown to repository", detail: digest.description)
+        }
+        var headers = HTTPFields()
+        headers[.dockerContentDigest] = digest.description
+        return .empty(.accepted, headers: headers)
+    }
+}

@@ -1,0 +1,88 @@
+import HTTPTypes
+import Hummingbird
+import RegistryCore
+
+extension RegistryAPI {
+    /// `GET`/`HEAD /v2/<name>/manifests/<reference>`: the exact stored bytes and media type.
+    func getManifest(_ name: RepositoryName, _ reference: Reference, _ request: Request) async throws -> Response {
+        guard let manifest = try await metadata.manifest(reference, in: name) else {
+            throw RegistryError(.manifestUnknown, "manifest unknown", detail: reference.description)
+        }
+        guard Self.accepts(request.headers[values: .accept], manifest.mediaType) else {
+            throw RegistryError(
+                .manifestUnknown, "manifest is not available in any of the accepted media types",
+                detail: manifest.mediaType)
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = manifest.mediaType
+        headers[.dockerContentDigest] = manifest.digest.description
+        headers[.eTag] = "\"\(manifest.digest)\""
+        headers[.contentLength] = String(manifest.bytes.count)
+        if let match = request.headers[.ifNoneMatch], match == "\"\(manifest.digest)\"" {
+            return .empty(.notModified, headers: headers)
+        }
+        let body = request.method == .head ? ResponseBody() : ResponseBody(byteBuffer: ByteBuffer(bytes: manifest.bytes))
+        return Response(status: .ok, headers: headers, body: body)
+    }
+
+    /// `PUT /v2/<name>/manifests/<reference>`: validate, check references, store, tag.
+    func putManifest(_ name: RepositoryName, _ reference: Reference, _ request: Request) async throws -> Response {
+        let bytes = try await Self.collect(request.body, limit: Manifest.maximumSize)
+        let algorithm: DigestAlgorithm
+        if case .digest(let digest) = reference { algorithm = digest.algorithm } else { algorithm = .sha256 }
+        let manifest = try Manifest(bytes: bytes, contentType: request.headers[.contentType], algorithm: algorithm)
+        var tag: Tag?
+        switch reference {
+        case .digest(let digest):
+            guard digest == manifest.digest else {
+                throw RegistryError(
+                    .digestInvalid, "manifest digest does not match the reference",
+                    detail: "reference \(digest), content \(manifest.digest)")
+            }
+        case .tag(let value):
+            tag = value
+        }
+        try await metadata.putManifest(manifest, in: name, tag: tag)
+        var headers = HTTPFields()
+        headers[.location] = "/v2/\(name)/manifests/\(manifest.digest)"
+        headers[.dockerContentDigest] = manifest.digest.description
+        if let subject = manifest.subject {
+            headers[.ociSubject] = subject.digest.description
+        }
+        return .empty(.created, headers: headers)
+    }
+
+    /// `DELETE /v2/<name>/manifests/<reference>`: by digest the manifest and its tags, by tag
+    /// only the tag.
+    func deleteManifest(_ name: RepositoryName, _ reference: Reference) async throws -> Response {
+        try requireDelete()
+        let deleted: Bool
+        switch reference {
+        case .digest(let digest): deleted = try await metadata.deleteManifest(digest, in: name)
+        case .tag(let tag): deleted = try await metadata.deleteTag(tag, in: name)
+        }
+        guard deleted else {
+            throw RegistryError(.manifestUnknown, "manifest unknown", detail: reference.description)
+        }
+        return .empty(.accepted)
+    }
+
+    /// True unless the client named manifest types and none of them (nor a wildcard) is this one.
+    static func accepts(_ acceptHeaders: [String], _ mediaType: String) -> Bool {
+        let accepted = acceptHeaders.flatMap { $0.split(separator: ",") }.map { MediaType.essence(String($0)) }
+        guard accepted.contains(where: { MediaType.manifestTypes.contains($0) }) else { return true }
+        return accepted.contains(mediaType) || accepted.contains("*/*")
+    }
+
+    /// Reads a whole small body, refusing one over `limit` bytes.
+    static func collect(_ body: RequestBody, limit: Int) async throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        for try await chunk in body {
+            guard bytes.count + chunk.readableBytes <= limit else {
+                throw RegistryError(.sizeInvalid, "manifest is larger than 4 MiB", status: 413)
+            }
+            bytes.append(contentsOf: chunk.readableBytesView)
+        }
+        return bytes
+    }
+}

@@ -1,0 +1,69 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import RegistryCore
+
+/// Routes every request: the API under `/v2/`, `/healthz`, and OCI errors for everything else.
+/// Adds the headers every response carries and writes the access log line.
+struct RegistryResponder: HTTPResponder {
+    typealias Context = BasicRequestContext
+
+    let api: RegistryAPI
+    let health: HealthMonitor
+    /// Checked periodically only when `health.storagedriver.enabled`.
+    let healthGatesRequests: Bool
+    let extraHeaders: [(HTTPField.Name, String)]
+    let accessLog: Bool
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        let start = ContinuousClock.now
+        var response: Response
+        do {
+            response = try await route(request)
+        } catch {
+            response = ErrorResponse.make(for: error, method: request.method, logger: context.logger)
+        }
+        response.headers[.dockerDistributionAPIVersion] = "registry/2.0"
+        for (name, value) in extraHeaders {
+            response.headers.append(HTTPField(name: name, value: value))
+        }
+        if accessLog {
+            let elapsed = ContinuousClock.now - start
+            context.logger.info(
+                "\(request.method.rawValue) \(request.uri.path) \(response.status.code)",
+                metadata: [
+                    "status": "\(response.status.code)",
+                    "duration_ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
+                    "bytes": "\(response.headers[.contentLength] ?? "-")",
+                ])
+        }
+        return response
+    }
+
+    private func route(_ request: Request) async throws -> Response {
+        let path = request.uri.path
+        if path == "/healthz" || path == "/debug/health" {
+            return await healthResponse(request)
+        }
+        guard let route = Route(path: path) else {
+            throw RegistryError(.unsupported, "no such endpoint", detail: String(path.prefix(256)), status: 404)
+        }
+        if healthGatesRequests, !health.isServing {
+            throw RegistryError(.unavailable, "the registry's storage is failing health checks", status: 503)
+        }
+        return try await api.respond(to: route, request: request)
+    }
+
+    private func healthResponse(_ request: Request) async -> Response {
+        let report = await health.check()
+        let serving = report.healthy && (!healthGatesRequests || health.isServing)
+        func entry(_ problem: String?) -> String {
+            problem.map { "{\"status\":\"error\",\"message\":\(JSONString.quote($0))}" } ?? "{\"status\":\"ok\"}"
+        }
+        let body = """
+            {"status":"\(serving ? "ok" : "unavailable")","checks":{"storage":\(entry(report.storage)),\
+            "database":\(entry(report.database))}}
+            """
+        return Response.json(body, status: serving ? .ok : .serviceUnavailable, method: request.method)
+    }
+}

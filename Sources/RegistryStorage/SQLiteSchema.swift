@@ -1,0 +1,69 @@
+import GRDB
+
+/// Versioned migrations of the metadata database. Never edit a shipped migration: add one.
+enum SQLiteSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE repository (
+                        id INTEGER PRIMARY KEY,
+                        name TEXT NOT NULL UNIQUE,
+                        created_at REAL NOT NULL
+                    );
+                    CREATE TABLE blob (
+                        digest TEXT PRIMARY KEY,
+                        size INTEGER NOT NULL,
+                        created_at REAL NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE TABLE repository_blob (
+                        repository_id INTEGER NOT NULL REFERENCES repository(id) ON DELETE CASCADE,
+                        digest TEXT NOT NULL REFERENCES blob(digest),
+                        linked_at REAL NOT NULL,
+                        PRIMARY KEY (repository_id, digest)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX repository_blob_by_digest ON repository_blob(digest);
+                    CREATE TABLE manifest (
+                        id INTEGER PRIMARY KEY,
+                        repository_id INTEGER NOT NULL REFERENCES repository(id) ON DELETE CASCADE,
+                        digest TEXT NOT NULL,
+                        media_type TEXT NOT NULL,
+                        size INTEGER NOT NULL,
+                        content BLOB NOT NULL,
+                        subject TEXT,
+                        artifact_type TEXT,
+                        created_at REAL NOT NULL,
+                        UNIQUE (repository_id, digest)
+                    );
+                    CREATE INDEX manifest_by_subject ON manifest(repository_id, subject) WHERE subject IS NOT NULL;
+                    CREATE TABLE manifest_blob (
+                        manifest_id INTEGER NOT NULL REFERENCES manifest(id) ON DELETE CASCADE,
+                        digest TEXT NOT NULL REFERENCES blob(digest),
+                        PRIMARY KEY (manifest_id, digest)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX manifest_blob_by_digest ON manifest_blob(digest);
+                    CREATE TABLE manifest_child (
+                        manifest_id INTEGER NOT NULL REFERENCES manifest(id) ON DELETE CASCADE,
+                        child_digest TEXT NOT NULL,
+                        PRIMARY KEY (manifest_id, child_digest)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX manifest_child_by_digest ON manifest_child(child_digest);
+                    CREATE TABLE tag (
+                        repository_id INTEGER NOT NULL REFERENCES repository(id) ON DELETE CASCADE,
+                        name TEXT NOT NULL,
+                        manifest_id INTEGER NOT NULL REFERENCES manifest(id) ON DELETE CASCADE,
+                        updated_at REAL NOT NULL,
+                        PRIMARY KEY (repository_id, name)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX tag_by_manifest ON tag(manifest_id);
+                    CREATE TABLE upload (
+                        id TEXT PRIMARY KEY,
+                        repository TEXT NOT NULL,
+                        started_at REAL NOT NULL
+                    ) WITHOUT ROWID;
+                    """)
+        }
+        return migrator
+    }
+}

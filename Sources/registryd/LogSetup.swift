@@ -1,0 +1,27 @@
+import Logging
+import RegistryCore
+
+enum LogSetup {
+    /// Sets up swift-log from `log.level` and `log.fields`.
+    static func bootstrap(_ settings: RegistryConfiguration.Log) -> Logger {
+        let level: Logger.Level =
+            switch settings.level {
+            case "error", "panic", "fatal": .error
+            case "warn", "warning": .warning
+            case "debug": .debug
+            case "trace": .trace
+            default: .info
+            }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardOutput(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        var logger = Logger(label: "registryd")
+        logger.logLevel = level
+        for (key, value) in settings.fields {
+            logger[metadataKey: key] = .string(value)
+        }
+        return logger
+    }
+}

@@ -1,0 +1,69 @@
+"""Fixtures for the end-to-end tests with real clients (docker, skopeo).
+
+`registry` and `make_registry` come from tests/conftest.py one level up.
+`docker` is a private dockerd for the whole session, started and stopped by
+PID, with its own data root under a short /tmp directory.
+"""
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from e2e_support import DockerDaemon, run  # noqa: E402
+
+_LOUD_SKIPS: list[str] = []
+
+
+def loud_skip(reason: str) -> None:
+    """Skip, and make sure nobody misses it: a banner on stderr now and a red
+    section in the terminal summary."""
+    banner = "!" * 78
+    sys.stderr.write(f"\n{banner}\n!! BERTH E2E TEST SKIPPED: {reason}\n{banner}\n")
+    if reason not in _LOUD_SKIPS:
+        _LOUD_SKIPS.append(reason)
+    pytest.skip(f"LOUD SKIP: {reason}")
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _LOUD_SKIPS:
+        terminalreporter.write_sep("!", "BERTH E2E TESTS WERE SKIPPED", red=True, bold=True)
+        for reason in _LOUD_SKIPS:
+            terminalreporter.write_line(f"SKIPPED: {reason}", red=True, bold=True)
+        terminalreporter.write_line(
+            "Install the missing tool(s) (apt-get install docker.io skopeo) to run them.",
+            red=True, bold=True)
+
+
+@pytest.fixture(scope="session")
+def docker():
+    """A private dockerd (vfs storage, no bridge, no iptables)."""
+    for tool in ("dockerd", "docker"):
+        if shutil.which(tool) is None:
+            loud_skip(f"`{tool}` is not installed, docker end-to-end tests did not run")
+    daemon = DockerDaemon()
+    try:
+        daemon.start()
+    except BaseException:
+        daemon.cleanup()
+        raise
+    try:
+        yield daemon
+    finally:
+        daemon.stop()
+        daemon.cleanup()
+
+
+@pytest.fixture(scope="session")
+def skopeo():
+    """A function that runs skopeo with the insecure policy (signatures are not
+    what these tests are about) and returns the CompletedProcess."""
+    if shutil.which("skopeo") is None:
+        loud_skip("`skopeo` is not installed, skopeo end-to-end tests did not run")
+
+    def skopeo_run(*args, check=True, timeout=300):
+        return run(["skopeo", "--insecure-policy", *args], check=check, timeout=timeout)
+
+    return skopeo_run
