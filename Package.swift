@@ -72,7 +72,10 @@ let package = Package(
         .testTarget(name: "RegistryCoreTests", dependencies: ["RegistryCore"]),
         .testTarget(
             name: "RegistryStorageTests",
-            dependencies: ["RegistryCore", "RegistryStorage"]
+            dependencies: [
+                "RegistryCore", "RegistryStorage",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
     ]
 )

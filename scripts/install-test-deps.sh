@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs what the tests need on a fresh Debian machine: Docker's daemon and CLI, skopeo,
+# the reference registry (for the benchmark), and pytest with requests.
+set -euo pipefail
+
+missing=()
+command -v dockerd >/dev/null || missing+=(docker.io)
+command -v skopeo >/dev/null || missing+=(skopeo)
+command -v docker-registry >/dev/null || missing+=(docker-registry)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+python3 -c 'import pytest, requests' 2>/dev/null || python3 -m pip install -q pytest requests

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs every test: Swift unit tests (Core, Storage), HTTP integration tests against a real
+# registryd, and end-to-end tests with a private dockerd and skopeo. One debug build serves all.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-test-deps.sh
+
+echo "== build"
+swift build --build-tests 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || { echo "build failed"; exit 1; }
+bin=$(swift build --show-bin-path)
+
+echo "== unit tests (swift test)"
+swift test --skip-build
+
+echo "== integration and end-to-end tests (pytest)"
+REGISTRYD_BIN="$bin/registryd" python3 -m pytest tests -q -p no:cacheprovider "$@"
