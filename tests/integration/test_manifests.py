@@ -456,3 +456,22 @@ def test_accept_not_matching_stored_type_is_404(shared):
     assert_status(resp, 200)
     assert resp.content == body
     assert resp.headers.get("Content-Type") == OCI_INDEX
+
+
+# ----------------------------------------------------------------- concurrency
+
+def test_concurrent_pushes_to_one_tag(shared):
+    from concurrent.futures import ThreadPoolExecutor
+    name = uniq("race")
+    images = [make_image(shared, name, tag=None, push=False, layer_sizes=(500,)) for _ in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda img: put_manifest(shared, name, "hot", img.body, img.media_type),
+                                images))
+    for img, resp in zip(images, results):
+        assert_status(resp, 201)
+        assert resp.headers.get("Docker-Content-Digest") == img.digest
+        assert_manifest_response(get_manifest(shared, name, img.digest), img)
+    resp = get_manifest(shared, name, "hot")
+    assert_status(resp, 200)
+    assert resp.content in {img.body for img in images}
+    assert tags_of(shared, name) == ["hot"]

@@ -377,3 +377,50 @@ def test_mount_falls_back_to_upload_session(shared, case):
     resp = http("PUT", shared, with_digest(loc, digest), data=data, headers=OCTET)
     assert_status(resp, 201)
     assert get_blob(shared, dst, digest).content == data
+
+
+# ----------------------------------------------------------------- concurrency
+
+def test_concurrent_pushes_of_same_blob_store_one_copy(registry):
+    from concurrent.futures import ThreadPoolExecutor
+    from pathlib import Path
+    data = rand_bytes(64 * 1024)
+    digest = sha256(data)
+    repos = [f"conc/r{i}" for i in range(8)]
+
+    def chunked(repo):
+        return push_blob_chunked(registry, repo, [data[:30000], data[30000:]])
+
+    def mono(repo):
+        return http("POST", registry, f"/v2/{repo}/blobs/uploads/?digest={digest}", data=data,
+                    headers=OCTET)
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda ir: (chunked if ir[0] % 2 else mono)(ir[1]), enumerate(repos)))
+    for resp in results:
+        assert_status(resp, 201)
+        assert resp.headers.get("Docker-Content-Digest") == digest
+    for repo in repos:
+        got = get_blob(registry, repo, digest)
+        assert_status(got, 200)
+        assert got.content == data
+    copies = [p for p in Path(registry.root, "blobs").rglob("*") if p.is_file() and p.read_bytes() == data]
+    assert len(copies) == 1, copies
+    assert_no_upload_files(registry)
+
+
+def test_concurrent_different_uploads_in_one_repository(registry):
+    from concurrent.futures import ThreadPoolExecutor
+    name = uniq("busy")
+    blobs = [rand_bytes(20000 + i) for i in range(8)]
+
+    def push(data):
+        return push_blob_chunked(registry, name, [data[:7000], data[7000:15000]], final=data[15000:])
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(push, blobs))
+    for data, resp in zip(blobs, results):
+        assert_status(resp, 201)
+        assert resp.headers.get("Docker-Content-Digest") == sha256(data)
+        assert get_blob(registry, name, sha256(data)).content == data
+    assert_no_upload_files(registry)
