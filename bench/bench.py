@@ -68,6 +68,20 @@ def cpu_seconds(pid: int) -> float | None:
         return None
 
 
+def machine_cpu_ticks() -> list[int]:
+    """The aggregate `cpu` line of /proc/stat: user nice system idle iowait
+    irq softirq steal ..."""
+    with open("/proc/stat") as f:
+        return [int(x) for x in f.readline().split()[1:]]
+
+
+def cpu_share(before: list[int], after: list[int]) -> dict:
+    d = [b - a for a, b in zip(before, after)]
+    total = sum(d[:8]) or 1
+    return {"busy": 100 * (total - d[3] - d[4]) / total, "steal": 100 * d[7] / total,
+            "iowait": 100 * d[4] / total}
+
+
 class RssSampler(threading.Thread):
     """Polls VmRSS of every server every `interval` seconds; keeps the
     maximum since the last `mark()` and over the whole run."""
@@ -368,6 +382,41 @@ def run_wrk(url: str, *, method: str = "GET", headers: dict | None = None, durat
     return res
 
 
+def http10_behaviour(server: Server, path: str) -> str | None:
+    """ab speaks HTTP/1.0. A server must close an HTTP/1.0 connection after the
+    response unless the request said `Connection: keep-alive`, and then it
+    must answer `Connection: keep-alive` (RFC 9112 section 9.3). Returns a
+    description of what is wrong, or None."""
+    import socket
+    problems = []
+    host, port = server.hostport
+    for keepalive in (False, True):
+        req = f"HEAD {path} HTTP/1.0\r\nHost: {host}:{port}\r\n"
+        req += "Connection: Keep-Alive\r\n\r\n" if keepalive else "\r\n"
+        with socket.create_connection((host, port), timeout=2) as sock:
+            sock.sendall(req.encode())
+            buf, closed = b"", False
+            try:
+                while b"\r\n\r\n" not in buf or not keepalive:
+                    d = sock.recv(65536)
+                    if not d:
+                        closed = True
+                        break
+                    buf += d
+            except socket.timeout:
+                pass
+        head = buf.split(b"\r\n\r\n", 1)[0].decode(errors="replace")
+        status_line = head.split("\r\n", 1)[0]
+        says_keepalive = re.search(r"^connection:\s*keep-alive", head, re.I | re.M) is not None
+        if not keepalive and not closed:
+            problems.append(f"`HEAD {path} HTTP/1.0` without keep-alive: answered `{status_line}` "
+                            "and left the connection open (it must close it)")
+        if keepalive and not says_keepalive:
+            problems.append(f"`HEAD {path} HTTP/1.0` with `Connection: Keep-Alive`: answered `{status_line}` "
+                            "without `Connection: keep-alive`, so an HTTP/1.0 client waits for the close")
+    return "; ".join(problems) or None
+
+
 def run_ab_head(url: str, *, duration: int, connections: int) -> dict:
     """HEAD request rate with ApacheBench (keep-alive). wrk cannot measure
     HEAD: its parser waits for the Content-Length bytes of the body a HEAD
@@ -377,7 +426,8 @@ def run_ab_head(url: str, *, duration: int, connections: int) -> dict:
     proc = subprocess.run(args, capture_output=True, text=True, timeout=duration + 60)
     out = proc.stdout + proc.stderr
     if proc.returncode != 0:
-        raise BenchError(f"ab failed ({proc.returncode}): {out[-2000:]}")
+        last = [l for l in out.strip().splitlines() if l.strip()][-1:] or [""]
+        raise BenchError(f"ab failed ({proc.returncode}): {last[0][-300:]}")
 
     def num(pattern, cast=float, default=None):
         m = re.search(pattern, out, re.M)
@@ -563,6 +613,7 @@ class Bench:
     def phase_wrk(self, s: Server, small_layer: bytes) -> None:
         a = self.args
         specs = [
+            ("get_base", "GET /v2/ (no storage access; baseline)", "GET", None),
             ("head_blob", "HEAD blob", "HEAD", None),
             ("get_manifest", "GET manifest by tag (Accept: OCI/Docker)", "GET", {"Accept": MANIFEST_ACCEPT}),
             ("get_small_blob", "GET 1 KiB blob", "GET", None),
@@ -575,7 +626,8 @@ class Bench:
             self.fail([(k + sfx, lbl, u, b) for k, lbl, _, _ in specs
                        for sfx, u, b in (("", "req/s", "higher"), ("_p99", "ms", "lower"))], s, e)
             return
-        urls = {"head_blob": f"{s.url}/v2/bench/small/blobs/{layer_digest}",
+        urls = {"get_base": f"{s.url}/v2/",
+                "head_blob": f"{s.url}/v2/bench/small/blobs/{layer_digest}",
                 "get_manifest": f"{s.url}/v2/bench/small/manifests/v1",
                 "get_small_blob": f"{s.url}/v2/bench/small/blobs/{layer_digest}"}
         for key, label, method, headers in specs:
@@ -585,6 +637,9 @@ class Bench:
                     (key + "_p99", f"{label}: p99 latency", "ms", "lower")]
             try:
                 if method == "HEAD":
+                    problem = http10_behaviour(s, urllib.parse.urlsplit(urls[key]).path)
+                    if problem:
+                        s.notes.append(f"HTTP/1.0 handling (ab is an HTTP/1.0 client): {problem}")
                     r = run_ab_head(urls[key], duration=a.wrk_duration, connections=a.wrk_connections)
                     if r["requests"] and r["keepalive"] < r["requests"] * 0.9:
                         s.notes.append(f"{label}: only {r['keepalive']} of {r['requests']} requests "
@@ -613,6 +668,8 @@ class Bench:
 
     def run(self) -> int:
         started = time.time()
+        self.cpu_before = machine_cpu_ticks()
+        self.loadavg_start = os.getloadavg()
         self.sampler.start()
         for s in self.servers:
             self.record("rss_idle", "RSS at start (idle)", "MiB", "lower", s,
@@ -673,6 +730,7 @@ class Bench:
 
     def write(self, elapsed: float) -> None:
         a, b = self.servers[0].name, self.servers[1].name
+        self.cpu = cpu_share(self.cpu_before, machine_cpu_ticks())
         header = ["metric", "unit", a, b, f"ratio {a}/{b}", "better"]
         table = [[m.label, m.unit, self.fmt(va, m.unit), self.fmt(vb, m.unit),
                   "-" if r is None else f"{r:.2f}", m.better] for m, va, vb, r in self.rows()]
@@ -688,6 +746,8 @@ class Bench:
         for m in self.metrics.values():
             for name, err in m.errors.items():
                 notes.append(f"{name}: {m.label}: ERROR {err}")
+        print(f"\nmachine CPU during the run: {self.cpu['busy']:.0f}% busy, {self.cpu['steal']:.0f}% steal, "
+              f"{self.cpu['iowait']:.0f}% iowait; load average at start {self.loadavg_start[0]:.2f}")
         if notes:
             print("\nNotes:")
             for n in notes:
@@ -700,6 +760,9 @@ class Bench:
               f"- {b}: `{self.args.reference_bin}` at {self.servers[1].url}",
               f"- monolithic upload method: " + ", ".join(f"{s.name}={s.upload_method}" for s in self.servers),
               f"- run time: {elapsed:.0f} s (both servers on loopback, same machine as the clients)",
+              f"- machine CPU during the run: {self.cpu['busy']:.0f}% busy, {self.cpu['steal']:.0f}% stolen by "
+              f"the hypervisor, {self.cpu['iowait']:.0f}% iowait; load average at start "
+              f"{self.loadavg_start[0]:.2f} (anything else running makes these numbers noise)",
               "", "| " + " | ".join(header) + " |",
               "|" + "|".join(["---"] * 2 + ["---:"] * 3 + ["---"]) + "|"]
         for row in table:
@@ -714,6 +777,7 @@ class Bench:
                         for s in self.servers],
             "metrics": [{"key": m.key, "label": m.label, "unit": m.unit, "better": m.better,
                          "values": m.values, "errors": m.errors} for m in self.metrics.values()],
+            "machine_cpu": self.cpu, "loadavg_start": self.loadavg_start,
             "elapsed_s": elapsed}, indent=2))
         print(f"\nwrote {self.out / 'results.md'}")
 

@@ -29,8 +29,8 @@ OUT=${BENCH_OUT:-$HERE/out}
 die() { echo "bench: $*" >&2; exit 2; }
 [[ -x "$REGISTRYD_BIN" ]] || die "registryd not found at $REGISTRYD_BIN (build it with 'swift build -c release' or set REGISTRYD_BIN)"
 REFERENCE_PATH=$(command -v "$REFERENCE_BIN") || die "reference registry '$REFERENCE_BIN' not found (apt-get install docker-registry)"
-for tool in curl wrk python3 head; do
-    command -v "$tool" >/dev/null || die "$tool is not installed (apt-get install curl wrk python3)"
+for tool in curl wrk ab python3 head; do
+    command -v "$tool" >/dev/null || die "$tool is not installed (apt-get install curl wrk apache2-utils python3)"
 done
 
 WORK=$(mktemp -d "${BENCH_TMPDIR:-/tmp}/berth-bench-XXXXXX")

@@ -1,4 +1,4 @@
-"""Fixtures for the end-to-end tests with real clients (docker, skopeo).
+"""Fixtures for the end-to-end tests with real clients (docker, skopeo, ab).
 
 `registry` and `make_registry` come from tests/conftest.py one level up.
 `docker` is a private dockerd for the whole session, started and stopped by
@@ -12,28 +12,16 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from e2e_support import DockerDaemon, run  # noqa: E402
-
-_LOUD_SKIPS: list[str] = []
-
-
-def loud_skip(reason: str) -> None:
-    """Skip, and make sure nobody misses it: a banner on stderr now and a red
-    section in the terminal summary."""
-    banner = "!" * 78
-    sys.stderr.write(f"\n{banner}\n!! BERTH E2E TEST SKIPPED: {reason}\n{banner}\n")
-    if reason not in _LOUD_SKIPS:
-        _LOUD_SKIPS.append(reason)
-    pytest.skip(f"LOUD SKIP: {reason}")
+from e2e_support import LOUD_SKIPS, DockerDaemon, loud_skip, run  # noqa: E402
 
 
 def pytest_terminal_summary(terminalreporter):
-    if _LOUD_SKIPS:
+    if LOUD_SKIPS:
         terminalreporter.write_sep("!", "BERTH E2E TESTS WERE SKIPPED", red=True, bold=True)
-        for reason in _LOUD_SKIPS:
+        for reason in LOUD_SKIPS:
             terminalreporter.write_line(f"SKIPPED: {reason}", red=True, bold=True)
         terminalreporter.write_line(
-            "Install the missing tool(s) (apt-get install docker.io skopeo) to run them.",
+            "Install the missing tool(s) (apt-get install docker.io skopeo apache2-utils) to run them.",
             red=True, bold=True)
 
 

@@ -13,12 +13,15 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tarfile
 import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import pytest
 
 DOCKER_MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
 DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
@@ -30,6 +33,18 @@ OCI_LAYER_TAR = "application/vnd.oci.image.layer.v1.tar"
 ALL_MANIFEST_TYPES = ", ".join([OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST_V2, DOCKER_MANIFEST_LIST])
 
 COMMAND_TIMEOUT = float(os.environ.get("BERTH_E2E_COMMAND_TIMEOUT", "300"))
+
+LOUD_SKIPS: list[str] = []
+
+
+def loud_skip(reason: str) -> None:
+    """Skip, and make sure nobody misses it: a banner on stderr now and a red
+    section in the terminal summary (see conftest.pytest_terminal_summary)."""
+    banner = "!" * 78
+    sys.stderr.write(f"\n{banner}\n!! BERTH E2E TEST SKIPPED: {reason}\n{banner}\n")
+    if reason not in LOUD_SKIPS:
+        LOUD_SKIPS.append(reason)
+    pytest.skip(f"LOUD SKIP: {reason}")
 
 
 def sha256_digest(data: bytes) -> str:
