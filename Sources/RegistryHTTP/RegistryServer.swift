@@ -44,7 +44,7 @@ public struct RegistryServer {
             accessLog: !configuration.log.accessLogDisabled)
         let app = Application(
             responder: responder,
-            server: .http1(configuration: .init(idleTimeout: .seconds(120))),
+            server: .registryHTTP1(idleTimeout: .seconds(120)),
             configuration: .init(address: .hostname(configuration.http.host, port: configuration.http.port)),
             services: healthSettings.enabled ? [health] : [],
             logger: logger)

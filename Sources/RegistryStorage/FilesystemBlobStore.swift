@@ -33,20 +33,43 @@ public struct FilesystemBlobStore: BlobStore {
     public func read(
         _ digest: Digest, range: Range<Int64>, into consume: (ByteBuffer) async throws -> Void
     ) async throws {
+        guard !range.isEmpty else { return }
         let path = path(of: digest)
-        let fd = try await threadPool.runIfActive { try POSIXFile.open(path, O_RDONLY) }
+        let chunkSize = Int64(self.chunkSize)
+        // One hop opens the file and reads the first chunk; a blob that fits in it is closed
+        // in the same hop, so a small blob costs a single trip to the thread pool.
+        let first = try await threadPool.runIfActive { () -> (fd: Int32?, chunk: ByteBuffer) in
+            let fd = try POSIXFile.open(path, O_RDONLY)
+            do {
+                let count = Int(min(chunkSize, Int64(range.count)))
+                let chunk = try POSIXFile.read(fd, count: count, at: range.lowerBound, path: path)
+                if Int64(chunk.readableBytes) >= Int64(range.count) {
+                    POSIXFile.close(fd)
+                    return (nil, chunk)
+                }
+                return (fd, chunk)
+            } catch {
+                POSIXFile.close(fd)
+                throw error
+            }
+        }
+        guard let fd = first.fd else {
+            try await consume(first.chunk)
+            return
+        }
         defer { POSIXFile.close(fd) }
+        var chunk = first.chunk
         var offset = range.lowerBound
-        let chunkSize = self.chunkSize
-        while offset < range.upperBound {
-            let count = Int(min(Int64(chunkSize), range.upperBound - offset))
-            let start = offset
-            let chunk = try await threadPool.runIfActive { try POSIXFile.read(fd, count: count, at: start, path: path) }
+        while true {
             guard chunk.readableBytes > 0 else {
-                throw POSIXFile.Failure(call: "read", path: path, errno: EIO)
+                throw POSIXFile.Failure(call: "read", path: path, errno: EIO)  // the file is shorter than its row says
             }
             offset += Int64(chunk.readableBytes)
             try await consume(chunk)
+            guard offset < range.upperBound else { return }
+            let start = offset
+            let count = Int(min(chunkSize, range.upperBound - offset))
+            chunk = try await threadPool.runIfActive { try POSIXFile.read(fd, count: count, at: start, path: path) }
         }
     }
 

@@ -1,0 +1,45 @@
+import HTTPTypes
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
+
+/// Hummingbird's HTTP/1 child channel with ``HTTP10ConnectionHandler`` in its pipeline.
+struct RegistryHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
+    typealias Value = NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>
+
+    let responder: HTTPChannelHandler.Responder
+    /// Time before an idle connection is closed.
+    let idleTimeout: Duration
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.eventLoop.makeCompletedFuture {
+            try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+                withPipeliningAssistance: false,  // NIOAsyncChannel handles requests one at a time
+                withErrorHandling: false,  // Hummingbird answers parse errors itself
+                withOutboundHeaderValidation: false,  // HTTP types validate headers already
+                withEncoderConfiguration: .init(),
+                withDecoderLimitConfiguration: .init()
+            )
+            try channel.pipeline.syncOperations.addHandler(HTTP10ConnectionHandler())
+            try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+            try channel.pipeline.syncOperations.addHandler(
+                HTTPConnectionStateHandler(idleTimeout: idleTimeout, logger: logger))
+            return try NIOAsyncChannel(
+                wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+        }
+    }
+
+    func handle(value asyncChannel: Value, logger: Logger) async {
+        await handleHTTP(asyncChannel: asyncChannel, logger: logger)
+    }
+}
+
+extension HTTPServerBuilder {
+    /// HTTP/1.1 and HTTP/1.0 with ``RegistryHTTP1Channel``.
+    static func registryHTTP1(idleTimeout: Duration) -> HTTPServerBuilder {
+        .init { responder in RegistryHTTP1Channel(responder: responder, idleTimeout: idleTimeout) }
+    }
+}
