@@ -50,7 +50,7 @@ public enum Route: Equatable, Sendable {
 
     /// Some clients percent-encode the colon of a digest.
     private static func decodeColon(_ segment: String) -> String {
-        guard segment.contains("%") else { return segment }
+        guard segment.utf8.contains(UInt8(ascii: "%")) else { return segment }
         return segment.replacingOccurrences(of: "%3A", with: ":").replacingOccurrences(of: "%3a", with: ":")
     }
 

@@ -69,6 +69,7 @@ extension RegistryAPI {
 
     /// True unless the client named manifest types and none of them (nor a wildcard) is this one.
     static func accepts(_ acceptHeaders: [String], _ mediaType: String) -> Bool {
+        if acceptHeaders.isEmpty { return true }
         let accepted = acceptHeaders.flatMap { $0.split(separator: ",") }.map { MediaType.essence(String($0)) }
         guard accepted.contains(where: { MediaType.manifestTypes.contains($0) }) else { return true }
         return accepted.contains(mediaType) || accepted.contains("*/*")

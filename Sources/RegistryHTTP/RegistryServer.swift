@@ -30,7 +30,7 @@ public struct RegistryServer {
             blobs: blobs, metadata: metadata, interval: healthSettings.interval,
             threshold: healthSettings.threshold, logger: logger)
         let api = RegistryAPI(
-            blobs: blobs, metadata: metadata, deleteEnabled: configuration.storage.deleteEnabled,
+            blobs: blobs, metadata: CachedMetadataStore(metadata), deleteEnabled: configuration.storage.deleteEnabled,
             readOnly: configuration.storage.readOnly)
         let responder = RegistryResponder(
             api: api, health: health, healthGatesRequests: healthSettings.enabled,

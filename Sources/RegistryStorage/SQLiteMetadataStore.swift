@@ -30,10 +30,18 @@ public final class SQLiteMetadataStore: MetadataStore {
 
     private static var now: Double { Date().timeIntervalSince1970 }
 
-    /// Runs a short read on the calling thread. In WAL mode a reader never waits for the
-    /// writer, so a point query costs less here than the two thread hops of an async read.
-    /// Writes stay asynchronous: they can wait for the write lock and for fsync.
-    private func quickRead<T>(_ body: (Database) throws -> T) throws -> T {
+    /// Runs a read of ONE statement on the calling thread, outside an explicit transaction.
+    ///
+    /// In WAL mode a reader never waits for the writer, so a point query costs less here than
+    /// the two thread hops of an async read; and a single statement already reads one
+    /// consistent snapshot, so BEGIN/COMMIT would add nothing but cost. Reads of several
+    /// statements use `pool.read`. Writes stay asynchronous: they wait for the write lock and fsync.
+    private func singleStatementRead<T>(_ body: (Database) throws -> T) throws -> T {
+        try pool.unsafeRead(body)
+    }
+
+    /// Runs a short read of several statements on the calling thread, in one read transaction.
+    private func snapshotRead<T>(_ body: (Database) throws -> T) throws -> T {
         try pool.read(body)
     }
 
@@ -48,7 +56,7 @@ public final class SQLiteMetadataStore: MetadataStore {
     }
 
     public func upload(id: String) async throws -> UploadSession? {
-        try quickRead { db in
+        try singleStatementRead { db in
             let row = try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT repository, started_at FROM upload WHERE id = ?"), arguments: [id])
             guard let row, let repository = try? RepositoryName(row[0] as String) else { return nil }
@@ -69,7 +77,7 @@ public final class SQLiteMetadataStore: MetadataStore {
     // MARK: Blobs
 
     public func blobSize(_ digest: Digest, in repository: RepositoryName) async throws -> Int64? {
-        try quickRead { db in
+        try singleStatementRead { db in
             try Int64.fetchOne(
                 db.cachedStatement(
                     sql: """
@@ -197,7 +205,7 @@ public final class SQLiteMetadataStore: MetadataStore {
     }
 
     public func manifest(_ reference: Reference, in repository: RepositoryName) async throws -> StoredManifest? {
-        try quickRead { db in
+        try singleStatementRead { db in
             let columns = "m.digest, m.media_type, m.content, m.subject, m.artifact_type"
             let row: Row?
             switch reference {
@@ -250,7 +258,7 @@ public final class SQLiteMetadataStore: MetadataStore {
     // MARK: Listing
 
     public func tags(in repository: RepositoryName, after last: String?, limit: Int?) async throws -> [String]? {
-        try quickRead { db in
+        try snapshotRead { db in
             guard let repositoryID = try Self.repositoryID(repository, in: db, create: false) else { return nil }
             return try String.fetchAll(
                 db.cachedStatement(sql: "SELECT name FROM tag WHERE repository_id = ? AND name > ? ORDER BY name LIMIT ?"),
@@ -259,7 +267,7 @@ public final class SQLiteMetadataStore: MetadataStore {
     }
 
     public func repositories(after last: String?, limit: Int?) async throws -> [String] {
-        try quickRead { db in
+        try singleStatementRead { db in
             try String.fetchAll(
                 db.cachedStatement(sql: "SELECT name FROM repository WHERE name > ? ORDER BY name LIMIT ?"),
                 arguments: [last ?? "", limit ?? -1])

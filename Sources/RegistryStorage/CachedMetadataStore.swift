@@ -1,0 +1,145 @@
+import Foundation
+import RegistryCore
+import Synchronization
+
+/// A read-through cache in front of a metadata store for the hottest lookups: manifests by
+/// tag or digest and a repository's blob sizes.
+///
+/// Writes through this process invalidate the affected repository at once, so a client always
+/// reads its own writes. Changes made by another process (`registryctl gc`, another server on
+/// the same database) become visible within ``timeToLive``. Nothing that decides whether data
+/// is kept reads from here: manifest pushes check references inside the store's transaction.
+public final class CachedMetadataStore: MetadataStore {
+    public static let timeToLive: Duration = .seconds(2)
+    static let capacity = 20_000
+
+    private struct Entry<Value> {
+        var value: Value
+        var expires: ContinuousClock.Instant
+    }
+
+    /// What is cached for one repository, keyed by reference or digest.
+    private struct RepositoryEntries {
+        var manifests: [String: Entry<StoredManifest>] = [:]
+        var blobSizes: [String: Entry<Int64>] = [:]
+    }
+
+    private struct State {
+        var repositories: [String: RepositoryEntries] = [:]
+        /// Bumped by every write to a repository. A read that started before a write must not
+        /// cache what it read: it may be the value the write replaced.
+        var generations: [String: UInt64] = [:]
+        var count = 0
+
+        mutating func invalidate(_ repository: RepositoryName) {
+            generations[repository.value, default: 0] &+= 1
+            if let removed = repositories.removeValue(forKey: repository.value) {
+                count -= removed.manifests.count + removed.blobSizes.count
+            }
+        }
+
+        func generation(_ repository: RepositoryName) -> UInt64 { generations[repository.value] ?? 0 }
+
+        /// Makes room for one more entry; a full cache starts over rather than tracking age.
+        mutating func reserve() {
+            if count >= CachedMetadataStore.capacity {
+                repositories.removeAll(keepingCapacity: true)
+                count = 0
+            }
+            count += 1
+        }
+    }
+
+    private let base: any MetadataStore
+    private let state = Mutex(State())
+
+    public init(_ base: any MetadataStore) {
+        self.base = base
+    }
+
+    // MARK: Cached reads
+
+    public func manifest(_ reference: Reference, in repository: RepositoryName) async throws -> StoredManifest? {
+        let key = reference.description
+        let now = ContinuousClock.now
+        let (hit, generation) = state.withLock { ($0.repositories[repository.value]?.manifests[key], $0.generation(repository)) }
+        if let hit, hit.expires > now { return hit.value }
+        guard let manifest = try await base.manifest(reference, in: repository) else { return nil }
+        state.withLock { state in
+            guard state.generation(repository) == generation else { return }
+            state.reserve()
+            state.repositories[repository.value, default: .init()].manifests[key] = Entry(
+                value: manifest, expires: now + Self.timeToLive)
+        }
+        return manifest
+    }
+
+    public func blobSize(_ digest: Digest, in repository: RepositoryName) async throws -> Int64? {
+        let key = digest.description
+        let now = ContinuousClock.now
+        let (hit, generation) = state.withLock { ($0.repositories[repository.value]?.blobSizes[key], $0.generation(repository)) }
+        if let hit, hit.expires > now { return hit.value }
+        guard let size = try await base.blobSize(digest, in: repository) else { return nil }
+        state.withLock { state in
+            guard state.generation(repository) == generation else { return }
+            state.reserve()
+            state.repositories[repository.value, default: .init()].blobSizes[key] = Entry(
+                value: size, expires: now + Self.timeToLive)
+        }
+        return size
+    }
+
+    // MARK: Writes invalidate the repository, before and after
+
+    private func invalidating<T>(_ repository: RepositoryName, _ write: () async throws -> T) async throws -> T {
+        state.withLock { $0.invalidate(repository) }
+        defer { state.withLock { $0.invalidate(repository) } }
+        return try await write()
+    }
+
+    public func putManifest(_ manifest: Manifest, in repository: RepositoryName, tag: Tag?) async throws {
+        try await invalidating(repository) { try await base.putManifest(manifest, in: repository, tag: tag) }
+    }
+
+    public func deleteManifest(_ digest: Digest, in repository: RepositoryName) async throws -> Bool {
+        try await invalidating(repository) { try await base.deleteManifest(digest, in: repository) }
+    }
+
+    public func deleteTag(_ tag: Tag, in repository: RepositoryName) async throws -> Bool {
+        try await invalidating(repository) { try await base.deleteTag(tag, in: repository) }
+    }
+
+    public func unlinkBlob(_ digest: Digest, from repository: RepositoryName) async throws -> Bool {
+        try await invalidating(repository) { try await base.unlinkBlob(digest, from: repository) }
+    }
+
+    // MARK: Passed through
+
+    public func recordBlob(
+        _ digest: Digest, size: Int64, in repository: RepositoryName, completingUpload: String?
+    ) async throws {
+        try await base.recordBlob(digest, size: size, in: repository, completingUpload: completingUpload)
+    }
+
+    public func mountBlob(_ digest: Digest, from source: RepositoryName, into repository: RepositoryName) async throws -> Bool {
+        try await base.mountBlob(digest, from: source, into: repository)
+    }
+
+    public func createUpload(id: String, repository: RepositoryName) async throws {
+        try await base.createUpload(id: id, repository: repository)
+    }
+
+    public func upload(id: String) async throws -> UploadSession? { try await base.upload(id: id) }
+    public func deleteUpload(id: String) async throws { try await base.deleteUpload(id: id) }
+    public func uploadIDs() async throws -> Set<String> { try await base.uploadIDs() }
+
+    public func tags(in repository: RepositoryName, after last: String?, limit: Int?) async throws -> [String]? {
+        try await base.tags(in: repository, after: last, limit: limit)
+    }
+
+    public func repositories(after last: String?, limit: Int?) async throws -> [String] {
+        try await base.repositories(after: last, limit: limit)
+    }
+
+    public func ping() async throws { try await base.ping() }
+}
