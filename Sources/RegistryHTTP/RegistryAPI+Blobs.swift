@@ -4,7 +4,9 @@ import RegistryCore
 
 extension RegistryAPI {
     /// `GET`/`HEAD /v2/<name>/blobs/<digest>`, with single `Range` requests.
-    func getBlob(_ name: RepositoryName, _ digest: Digest, _ request: Request) async throws -> Response {
+    func getBlob(
+        _ name: RepositoryName, _ digest: Digest, _ request: Request, context: RegistryRequestContext
+    ) async throws -> Response {
         guard let size = try await metadata.blobSize(digest, in: name) else {
             throw RegistryError(.blobUnknown, "blob unknown to registry", detail: digest.description)
         }
@@ -37,9 +39,15 @@ extension RegistryAPI {
             return Response(status: status, headers: headers, body: ResponseBody())
         }
         let blobs = self.blobs
+        let eventLoop = context.eventLoop
         let body = ResponseBody(contentLength: range.count) { writer in
             try await blobs.read(digest, range: range) { chunk in
                 try await writer.write(chunk)
+                // NIO's async writer accepts a chunk before the event loop has handed it to the
+                // socket, and learns that the socket is full only when the loop runs. Waiting for
+                // the loop once per chunk keeps about one chunk in flight per download, so memory
+                // stays flat even when the loop is busy and the disk outruns the network.
+                try await eventLoop.submit {}.get()
             }
             try await writer.finish(nil)
         }

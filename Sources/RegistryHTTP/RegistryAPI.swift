@@ -21,7 +21,7 @@ struct RegistryAPI: Sendable {
     }
 
     /// Dispatches a recognised route by method.
-    func respond(to route: Route, request: Request) async throws -> Response {
+    func respond(to route: Route, request: Request, context: RegistryRequestContext) async throws -> Response {
         let method = request.method
         if readOnly, method != .get, method != .head {
             throw RegistryError(.unsupported, "the registry is in read-only mode; writes are refused")
@@ -40,7 +40,7 @@ struct RegistryAPI: Sendable {
         case (.manifest(let name, let reference), .delete):
             return try await deleteManifest(try RepositoryName(name), try Reference(parsing: reference))
         case (.blob(let name, let digest), .get), (.blob(let name, let digest), .head):
-            return try await getBlob(try RepositoryName(name), try Digest(parsing: digest), request)
+            return try await getBlob(try RepositoryName(name), try Digest(parsing: digest), request, context: context)
         case (.blob(let name, let digest), .delete):
             return try await deleteBlob(try RepositoryName(name), try Digest(parsing: digest))
         case (.uploads(let name), .post):

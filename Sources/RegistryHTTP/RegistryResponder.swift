@@ -6,7 +6,7 @@ import RegistryCore
 /// Routes every request: the API under `/v2/`, `/healthz`, and OCI errors for everything else.
 /// Adds the headers every response carries and writes the access log line.
 struct RegistryResponder: HTTPResponder {
-    typealias Context = BasicRequestContext
+    typealias Context = RegistryRequestContext
 
     let api: RegistryAPI
     let health: HealthMonitor
@@ -19,7 +19,7 @@ struct RegistryResponder: HTTPResponder {
         let start = ContinuousClock.now
         var response: Response
         do {
-            response = try await route(request)
+            response = try await route(request, context: context)
         } catch {
             response = ErrorResponse.make(for: error, method: request.method, logger: context.logger)
         }
@@ -40,7 +40,7 @@ struct RegistryResponder: HTTPResponder {
         return response
     }
 
-    private func route(_ request: Request) async throws -> Response {
+    private func route(_ request: Request, context: Context) async throws -> Response {
         let path = request.uri.path
         if path == "/healthz" || path == "/debug/health" {
             return await healthResponse(request)
@@ -51,7 +51,7 @@ struct RegistryResponder: HTTPResponder {
         if healthGatesRequests, !health.isServing {
             throw RegistryError(.unavailable, "the registry's storage is failing health checks", status: 503)
         }
-        return try await api.respond(to: route, request: request)
+        return try await api.respond(to: route, request: request, context: context)
     }
 
     private func healthResponse(_ request: Request) async -> Response {

@@ -42,7 +42,7 @@ public struct RegistryServer {
                 return header.values.map { (name, $0) }
             },
             accessLog: !configuration.log.accessLogDisabled)
-        let app = Application(
+        let app = Application<RegistryResponder>(
             responder: responder,
             server: .registryHTTP1(idleTimeout: .seconds(120)),
             configuration: .init(address: .hostname(configuration.http.host, port: configuration.http.port)),

@@ -1,0 +1,14 @@
+import Hummingbird
+import NIOCore
+
+/// Hummingbird's request context plus the connection's event loop, which streaming
+/// responses use to pace themselves (see ``RegistryAPI/getBlob(_:_:_:context:)``).
+struct RegistryRequestContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let eventLoop: any EventLoop
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        eventLoop = source.channel.eventLoop
+    }
+}
