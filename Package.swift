@@ -56,13 +56,21 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // Layer 4: thin executables.
+        // Layer 4: thin executables, and what they share (reading config.yml, logging setup).
+        .target(
+            name: "RegistryCommandLine",
+            dependencies: [
+                "RegistryCore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "registryd",
             dependencies: [
                 "RegistryCore",
                 "RegistryStorage",
                 "RegistryHTTP",
+                "RegistryCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -72,6 +80,7 @@ let package = Package(
             dependencies: [
                 "RegistryCore",
                 "RegistryStorage",
+                "RegistryCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -38,10 +38,14 @@ extension RegistryAPI {
         guard request.method == .get, !range.isEmpty else {
             return Response(status: status, headers: headers, body: ResponseBody())
         }
-        let blobs = self.blobs
+        // Open before answering: a file that garbage collection removed a moment ago (the
+        // metadata cache may not know yet) is a clean 404, not a body cut short.
+        guard let reader = try await blobs.open(digest, range: range) else {
+            throw RegistryError(.blobUnknown, "blob unknown to registry", detail: digest.description)
+        }
         let eventLoop = context.eventLoop
         let body = ResponseBody(contentLength: range.count) { writer in
-            try await blobs.read(digest, range: range) { chunk in
+            try await reader.stream { chunk in
                 try await writer.write(chunk)
                 // NIO's async writer accepts a chunk before the event loop has handed it to the
                 // socket, and learns that the socket is full only when the loop runs. Waiting for

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import RegistryCore
 import RegistryStorage
+import ServiceLifecycle
 
 /// Builds and runs the registry from its configuration.
 public struct RegistryServer {
@@ -30,7 +31,8 @@ public struct RegistryServer {
             blobs: blobs, metadata: metadata, interval: healthSettings.interval,
             threshold: healthSettings.threshold, logger: logger)
         let api = RegistryAPI(
-            blobs: blobs, metadata: CachedMetadataStore(metadata), deleteEnabled: configuration.storage.deleteEnabled,
+            blobs: blobs, metadata: CachedMetadataStore(metadata, externalChanges: ExternalChangeSignal(root: root)),
+            deleteEnabled: configuration.storage.deleteEnabled,
             readOnly: configuration.storage.readOnly)
         let responder = RegistryResponder(
             api: api, health: health, healthGatesRequests: healthSettings.enabled,
@@ -46,13 +48,26 @@ public struct RegistryServer {
             responder: responder,
             server: .registryHTTP1(idleTimeout: .seconds(120)),
             configuration: .init(address: .hostname(configuration.http.host, port: configuration.http.port)),
-            services: healthSettings.enabled ? [health] : [],
+            services: services(health: health, blobs: blobs, metadata: metadata),
             logger: logger)
 
         logStartup()
         try await app.runService()
         try metadata.close()
         logger.info("registry stopped")
+    }
+
+    /// Background work: the periodic health check and the purging of abandoned uploads.
+    private func services(health: HealthMonitor, blobs: any BlobStore, metadata: SQLiteMetadataStore) -> [any Service] {
+        var services: [any Service] = []
+        if configuration.health.storageDriver.enabled { services.append(health) }
+        let purging = configuration.storage.uploadPurging
+        if purging.enabled, !configuration.storage.readOnly {
+            services.append(
+                UploadPurgingService(
+                    purger: UploadPurger(blobs: blobs, metadata: metadata), settings: purging, logger: logger))
+        }
+        return services
     }
 
     private func logStartup() {

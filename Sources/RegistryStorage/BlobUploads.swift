@@ -91,8 +91,7 @@ public struct BlobUploads: Sendable {
         }
         switch verified {
         case .success(let size):
-            try await blobs.commitUpload(id: id, as: digest)
-            try await metadata.recordBlob(digest, size: size, in: repository, completingUpload: id)
+            try await store(id, as: digest, size: size, in: repository, session: id)
             await states.forget(id)
             return size
         case .failure(let error as RegistryError) where error.code == .digestInvalid:
@@ -121,13 +120,26 @@ public struct BlobUploads: Sendable {
                 throw RegistryError(
                     .digestInvalid, "uploaded content does not match the digest", detail: "expected \(digest), got \(actual)")
             }
-            try await blobs.commitUpload(id: id, as: digest)
-            try await metadata.recordBlob(digest, size: size, in: repository, completingUpload: nil)
+            try await store(id, as: digest, size: size, in: repository, session: nil)
             return size
         } catch {
             try? await blobs.removeUpload(id: id)
             throw error
         }
+    }
+
+    /// Makes a verified upload durable and visible: fsync the staged file, then, under the
+    /// metadata store's write lock, rename it into place (unless the blob exists) and commit
+    /// its rows. A staged copy of a blob that was already stored is removed afterwards.
+    private func store(
+        _ id: String, as digest: Digest, size: Int64, in repository: RepositoryName, session: String?
+    ) async throws {
+        try await blobs.syncUpload(id: id)
+        let blobs = self.blobs
+        try await metadata.recordBlob(digest, size: size, in: repository, completingUpload: session) {
+            _ = try blobs.placeUpload(id: id, as: digest)
+        }
+        try await blobs.removeUpload(id: id)
     }
 
     /// Cancels a session and removes what it staged.

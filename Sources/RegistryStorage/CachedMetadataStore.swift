@@ -6,8 +6,9 @@ import Synchronization
 /// tag or digest and a repository's blob sizes.
 ///
 /// Writes through this process invalidate the affected repository at once, so a client always
-/// reads its own writes. Changes made by another process (`registryctl gc`, another server on
-/// the same database) become visible within ``timeToLive``. Nothing that decides whether data
+/// reads its own writes. `registryctl gc` and `fsck --repair` announce their changes through
+/// an ``ExternalChangeSignal``, checked on every hit, which empties the cache. Anything else
+/// (another server on the same database, later) becomes visible within ``timeToLive``. Nothing that decides whether data
 /// is kept reads from here: manifest pushes check references inside the store's transaction.
 public final class CachedMetadataStore: MetadataStore {
     public static let timeToLive: Duration = .seconds(2)
@@ -30,6 +31,17 @@ public final class CachedMetadataStore: MetadataStore {
         /// cache what it read: it may be the value the write replaced.
         var generations: [String: UInt64] = [:]
         var count = 0
+        /// The external change signal when the entries were cached.
+        var external: UInt64 = 0
+
+        /// Empties the cache when another process announced a change.
+        mutating func check(external current: UInt64) {
+            guard current != external else { return }
+            external = current
+            repositories.removeAll()
+            count = 0
+            for key in generations.keys { generations[key, default: 0] &+= 1 }
+        }
 
         mutating func invalidate(_ repository: RepositoryName) {
             generations[repository.value, default: 0] &+= 1
@@ -51,10 +63,12 @@ public final class CachedMetadataStore: MetadataStore {
     }
 
     private let base: any MetadataStore
+    private let signal: ExternalChangeSignal?
     private let state = Mutex(State())
 
-    public init(_ base: any MetadataStore) {
+    public init(_ base: any MetadataStore, externalChanges signal: ExternalChangeSignal?) {
         self.base = base
+        self.signal = signal
     }
 
     // MARK: Cached reads
@@ -62,7 +76,11 @@ public final class CachedMetadataStore: MetadataStore {
     public func manifest(_ reference: Reference, in repository: RepositoryName) async throws -> StoredManifest? {
         let key = reference.description
         let now = ContinuousClock.now
-        let (hit, generation) = state.withLock { ($0.repositories[repository.value]?.manifests[key], $0.generation(repository)) }
+        let external = signal?.current() ?? 0
+        let (hit, generation) = state.withLock { state in
+            state.check(external: external)
+            return (state.repositories[repository.value]?.manifests[key], state.generation(repository))
+        }
         if let hit, hit.expires > now { return hit.value }
         guard let manifest = try await base.manifest(reference, in: repository) else { return nil }
         state.withLock { state in
@@ -77,7 +95,11 @@ public final class CachedMetadataStore: MetadataStore {
     public func blobSize(_ digest: Digest, in repository: RepositoryName) async throws -> Int64? {
         let key = digest.description
         let now = ContinuousClock.now
-        let (hit, generation) = state.withLock { ($0.repositories[repository.value]?.blobSizes[key], $0.generation(repository)) }
+        let external = signal?.current() ?? 0
+        let (hit, generation) = state.withLock { state in
+            state.check(external: external)
+            return (state.repositories[repository.value]?.blobSizes[key], state.generation(repository))
+        }
         if let hit, hit.expires > now { return hit.value }
         guard let size = try await base.blobSize(digest, in: repository) else { return nil }
         state.withLock { state in
@@ -116,9 +138,11 @@ public final class CachedMetadataStore: MetadataStore {
     // MARK: Passed through
 
     public func recordBlob(
-        _ digest: Digest, size: Int64, in repository: RepositoryName, completingUpload: String?
+        _ digest: Digest, size: Int64, in repository: RepositoryName, completingUpload: String?,
+        place: @escaping @Sendable () throws -> Void
     ) async throws {
-        try await base.recordBlob(digest, size: size, in: repository, completingUpload: completingUpload)
+        try await base.recordBlob(
+            digest, size: size, in: repository, completingUpload: completingUpload, place: place)
     }
 
     public func mountBlob(_ digest: Digest, from source: RepositoryName, into repository: RepositoryName) async throws -> Bool {

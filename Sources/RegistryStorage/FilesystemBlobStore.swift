@@ -30,46 +30,33 @@ public struct FilesystemBlobStore: BlobStore {
         return try await threadPool.runIfActive { try POSIXFile.size(path) }
     }
 
-    public func read(
-        _ digest: Digest, range: Range<Int64>, into consume: (ByteBuffer) async throws -> Void
-    ) async throws {
-        guard !range.isEmpty else { return }
+    public func open(_ digest: Digest, range: Range<Int64>) async throws -> (any BlobReader)? {
         let path = path(of: digest)
-        let chunkSize = Int64(self.chunkSize)
-        // One hop opens the file and reads the first chunk; a blob that fits in it is closed
+        let chunkSize = self.chunkSize
+        // One hop opens the file and reads the first chunk; a range that fits in it is closed
         // in the same hop, so a small blob costs a single trip to the thread pool.
-        let first = try await threadPool.runIfActive { () -> (fd: Int32?, chunk: ByteBuffer) in
-            let fd = try POSIXFile.open(path, O_RDONLY)
+        return try await threadPool.runIfActive { () -> FileBlobReader? in
+            let fd: Int32
             do {
-                let count = Int(min(chunkSize, Int64(range.count)))
-                let chunk = try POSIXFile.read(fd, count: count, at: range.lowerBound, path: path)
+                fd = try POSIXFile.open(path, O_RDONLY)
+            } catch let failure as POSIXFile.Failure where failure.errno == ENOENT {
+                return nil
+            }
+            do {
+                let count = Int(min(Int64(chunkSize), Int64(range.count)))
+                let chunk =
+                    range.isEmpty
+                    ? ByteBuffer() : try POSIXFile.read(fd, count: count, at: range.lowerBound, path: path)
                 if Int64(chunk.readableBytes) >= Int64(range.count) {
                     POSIXFile.close(fd)
-                    return (nil, chunk)
+                    return FileBlobReader(file: nil, path: path, first: chunk, range: range, chunkSize: chunkSize, pool: threadPool)
                 }
-                return (fd, chunk)
+                return FileBlobReader(
+                    file: OpenFile(fd), path: path, first: chunk, range: range, chunkSize: chunkSize, pool: threadPool)
             } catch {
                 POSIXFile.close(fd)
                 throw error
             }
-        }
-        guard let fd = first.fd else {
-            try await consume(first.chunk)
-            return
-        }
-        defer { POSIXFile.close(fd) }
-        var chunk = first.chunk
-        var offset = range.lowerBound
-        while true {
-            guard chunk.readableBytes > 0 else {
-                throw POSIXFile.Failure(call: "read", path: path, errno: EIO)  // the file is shorter than its row says
-            }
-            offset += Int64(chunk.readableBytes)
-            try await consume(chunk)
-            guard offset < range.upperBound else { return }
-            let start = offset
-            let count = Int(min(chunkSize, range.upperBound - offset))
-            chunk = try await threadPool.runIfActive { try POSIXFile.read(fd, count: count, at: start, path: path) }
         }
     }
 
@@ -158,29 +145,68 @@ public struct FilesystemBlobStore: BlobStore {
         return (hasher, offset)
     }
 
-    public func commitUpload(id: String, as digest: Digest) async throws {
-        let source = uploadPath(id)
-        let destination = path(of: digest)
+    public func syncUpload(id: String) async throws {
+        let path = uploadPath(id)
         try await threadPool.runIfActive {
-            let fd = try POSIXFile.open(source, O_RDONLY)
+            let fd = try POSIXFile.open(path, O_RDONLY)
             defer { POSIXFile.close(fd) }
-            if try POSIXFile.size(destination) != nil {
-                // Content-addressed: the stored copy is the same bytes.
-                try POSIXFile.remove(source)
-                return
-            }
-            try POSIXFile.fsync(fd, path: source)
-            let folder = POSIXFile.dirname(of: destination)
-            try POSIXFile.makeDirectories(folder)
-            // Two uploads of the same blob may race here; either rename leaves the same bytes.
-            try POSIXFile.rename(source, destination)
-            try POSIXFile.fsyncDirectory(folder)
+            try POSIXFile.fsync(fd, path: path)
         }
+    }
+
+    public func placeUpload(id: String, as digest: Digest) throws -> Bool {
+        let destination = path(of: digest)
+        if try POSIXFile.size(destination) != nil {
+            return false  // content-addressed: the stored copy is the same bytes
+        }
+        let folder = POSIXFile.dirname(of: destination)
+        try POSIXFile.makeDirectories(folder)
+        try POSIXFile.rename(uploadPath(id), destination)
+        try POSIXFile.fsyncDirectory(folder)
+        return true
+    }
+
+    public func deleteBlobFile(_ digest: Digest) throws {
+        let path = path(of: digest)
+        try POSIXFile.remove(path)
+        try POSIXFile.fsyncDirectory(POSIXFile.dirname(of: path))
     }
 
     public func removeUpload(id: String) async throws {
         let path = uploadPath(id)
         try await threadPool.runIfActive { try POSIXFile.remove(path) }
+    }
+
+    public func storedBlobs() async throws -> [Digest] {
+        let root = self.root
+        return try await threadPool.runIfActive {
+            var digests: [Digest] = []
+            let manager = FileManager.default
+            for algorithm in DigestAlgorithm.allCases {
+                let folder = "\(root)/blobs/\(algorithm.rawValue)"
+                guard let prefixes = try? manager.contentsOfDirectory(atPath: folder) else { continue }
+                for prefix in prefixes {
+                    for name in try manager.contentsOfDirectory(atPath: "\(folder)/\(prefix)") {
+                        if let digest = try? Digest(algorithm: algorithm, hex: name), name.hasPrefix(prefix) {
+                            digests.append(digest)
+                        }
+                    }
+                }
+            }
+            return digests
+        }
+    }
+
+    public func quarantine(_ digest: Digest) async throws {
+        let source = path(of: digest)
+        let folder = "\(root)/quarantine"
+        let destination = "\(folder)/\(digest.algorithm.rawValue)-\(digest.hex)-\(Int(Date().timeIntervalSince1970))"
+        try await threadPool.runIfActive {
+            try POSIXFile.makeDirectories(folder)
+            try POSIXFile.rename(source, destination)
+            try POSIXFile.fsyncDirectory(folder)
+            try POSIXFile.fsyncDirectory(POSIXFile.dirname(of: source))
+        }
     }
 
     public func uploadIDs() async throws -> [String] {
@@ -198,6 +224,45 @@ public struct FilesystemBlobStore: BlobStore {
             try POSIXFile.write(fd, ByteBuffer(string: "ok"), at: 0, path: path)
             try POSIXFile.fsync(fd, path: path)
             try POSIXFile.remove(path)
+        }
+    }
+}
+
+/// A file descriptor closed when the last reference goes.
+final class OpenFile: Sendable {
+    let fd: Int32
+
+    init(_ fd: Int32) { self.fd = fd }
+
+    deinit { POSIXFile.close(fd) }
+}
+
+/// A blob range whose first chunk is already read.
+struct FileBlobReader: BlobReader {
+    let file: OpenFile?
+    let path: String
+    let first: ByteBuffer
+    let range: Range<Int64>
+    let chunkSize: Int
+    let pool: NIOThreadPool
+
+    func stream(into consume: (ByteBuffer) async throws -> Void) async throws {
+        var chunk = first
+        var offset = range.lowerBound
+        while true {
+            if chunk.readableBytes > 0 {
+                offset += Int64(chunk.readableBytes)
+                try await consume(chunk)
+            }
+            guard offset < range.upperBound else { return }
+            guard let file, chunk.readableBytes > 0 else {
+                // The file is shorter than its row says.
+                throw POSIXFile.Failure(call: "read", path: path, errno: EIO)
+            }
+            let start = offset
+            let count = Int(min(Int64(chunkSize), range.upperBound - offset))
+            let path = self.path
+            chunk = try await pool.runIfActive { try POSIXFile.read(file.fd, count: count, at: start, path: path) }
         }
     }
 }

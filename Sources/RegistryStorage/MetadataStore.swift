@@ -40,9 +40,14 @@ public protocol MetadataStore: Sendable {
     // MARK: Blobs
     /// The size of a blob if `repository` may see it (it was pushed or mounted there).
     func blobSize(_ digest: Digest, in repository: RepositoryName) async throws -> Int64?
-    /// Records a stored blob and links it into `repository`; removes the finished upload's row,
-    /// all in one transaction.
-    func recordBlob(_ digest: Digest, size: Int64, in repository: RepositoryName, completingUpload: String?) async throws
+    /// Records a blob and links it into `repository`, removes the finished upload's row, and runs
+    /// `place` (which puts the blob's file in place), all under the store's write lock, in one
+    /// transaction. Garbage collection deletes a blob's file only under the same lock and only
+    /// when no row names the blob, so a recorded blob always has its file.
+    func recordBlob(
+        _ digest: Digest, size: Int64, in repository: RepositoryName, completingUpload: String?,
+        place: @escaping @Sendable () throws -> Void
+    ) async throws
     /// Links a blob that `source` can see into `repository`. False when `source` cannot see it.
     func mountBlob(_ digest: Digest, from source: RepositoryName, into repository: RepositoryName) async throws -> Bool
     /// Removes a blob from a repository's view. False when it was not linked.

@@ -91,10 +91,12 @@ public final class SQLiteMetadataStore: MetadataStore {
     }
 
     public func recordBlob(
-        _ digest: Digest, size: Int64, in repository: RepositoryName, completingUpload: String?
+        _ digest: Digest, size: Int64, in repository: RepositoryName, completingUpload: String?,
+        place: @escaping @Sendable () throws -> Void
     ) async throws {
         try await pool.write { db in
             let now = Self.now
+            try place()
             try db.execute(
                 sql: "INSERT INTO blob (digest, size, created_at) VALUES (?, ?, ?) ON CONFLICT(digest) DO NOTHING",
                 arguments: [digest.description, size, now])

@@ -64,6 +64,30 @@ enum SQLiteSchema {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("gc-1") { db in
+            try db.execute(
+                sql: """
+                    -- Blobs whose rows garbage collection removed and whose files it has yet to
+                    -- delete: a run cut short leaves them here for the next run to finish.
+                    CREATE TABLE blob_deletion (
+                        digest TEXT PRIMARY KEY,
+                        size INTEGER NOT NULL,
+                        queued_at REAL NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE TABLE gc_run (
+                        id INTEGER PRIMARY KEY,
+                        started_at REAL NOT NULL,
+                        finished_at REAL NOT NULL,
+                        dry_run INTEGER NOT NULL,
+                        manifests_removed INTEGER NOT NULL,
+                        blobs_removed INTEGER NOT NULL,
+                        bytes_freed INTEGER NOT NULL,
+                        uploads_removed INTEGER NOT NULL
+                    );
+                    CREATE INDEX blob_by_created ON blob(created_at);
+                    CREATE INDEX upload_by_started ON upload(started_at);
+                    """)
+        }
         return migrator
     }
 }

@@ -2,8 +2,8 @@ import Foundation
 import RegistryCore
 
 /// Finds and reads config.yml; the parsing itself is pure and lives in RegistryCore.
-enum ConfigurationFile {
-    static func load(path explicit: String?) throws -> ConfigurationLoader.Result {
+public enum ConfigurationFile {
+    public static func load(path explicit: String?) throws -> ConfigurationLoader.Result {
         let environment = ProcessInfo.processInfo.environment
         let path = explicit ?? environment["REGISTRY_CONFIGURATION_PATH"]
             ?? (FileManager.default.fileExists(atPath: "config.yml") ? "config.yml" : nil)

@@ -1,9 +1,9 @@
 import Logging
 import RegistryCore
 
-enum LogSetup {
+public enum LogSetup {
     /// Sets up swift-log from `log.level` and `log.fields`.
-    static func bootstrap(_ settings: RegistryConfiguration.Log) -> Logger {
+    public static func bootstrap(_ settings: RegistryConfiguration.Log) -> Logger {
         let level: Logger.Level =
             switch settings.level {
             case "error", "panic", "fatal": .error

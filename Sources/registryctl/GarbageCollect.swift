@@ -1,0 +1,80 @@
+import ArgumentParser
+import Foundation
+import RegistryCore
+import RegistryStorage
+
+struct GarbageCollect: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gc",
+        abstract: "Remove unreferenced manifests and blobs, safely while registryd serves.",
+        discussion: """
+            Keeps every tagged manifest, every manifest unless --delete-untagged, the children of \
+            kept indexes and the referrers of kept manifests, and everything pushed within --grace. \
+            Also purges upload sessions older than storage.maintenance.uploadpurging.age.
+            """)
+
+    @Option(name: .long, help: "Path of config.yml (default: as registryd finds it).")
+    var config: String?
+
+    @Flag(name: .long, help: "Print what would be removed; change nothing.")
+    var dryRun = false
+
+    @Flag(name: .long, help: "Also remove manifests that no tag names.")
+    var deleteUntagged = false
+
+    @Option(name: .long, help: "Keep what was pushed within this long (Go duration: 1h, 30m, 0s).")
+    var grace = "1h"
+
+    @Flag(name: .long, help: "Print the summary as one JSON object.")
+    var json = false
+
+    func validate() throws {
+        guard GoDuration.parse(grace) != nil else {
+            throw ValidationError("--grace: expected a duration such as 1h, 30m or 0s, got \"\(grace)\"")
+        }
+    }
+
+    func run() async throws {
+        let storage = try OpenedStorage.open(config: config)
+        let options = CollectionOptions(
+            deleteUntagged: deleteUntagged, grace: GoDuration.parse(grace) ?? .seconds(3600),
+            uploadAge: storage.configuration.storage.uploadPurging.age, dryRun: dryRun)
+        let collector = GarbageCollector(
+            blobs: storage.blobs, metadata: storage.metadata, changeSignal: storage.changeSignal)
+        let report: CollectionReport
+        do {
+            report = try await collector.run(options, afterSweep: Self.testPause) { done, total in
+                Console.progress("deleting blob files", done, total)
+            }
+            try storage.metadata.close()
+        } catch {
+            Console.error("gc failed: \(error)")
+            throw ExitCode.failure
+        }
+        if json {
+            print(try Console.json(report))
+            return
+        }
+        if dryRun {
+            for manifest in report.manifests {
+                print("would remove manifest \(manifest.repository)@\(manifest.digest)")
+            }
+            for blob in report.blobs {
+                print("would remove blob \(blob.digest) (\(Console.bytes(blob.size)))")
+            }
+        }
+        let verb = dryRun ? "would remove" : "removed"
+        print(
+            "gc\(dryRun ? " (dry run)" : ""): \(verb) \(report.manifestsRemoved) manifests, "
+                + "\(report.blobsRemoved) blobs (\(Console.bytes(report.bytesFreed))), "
+                + "\(report.uploadsRemoved) stale uploads in \(String(format: "%.2f", report.seconds))s")
+    }
+
+    /// Test hook: with `BERTH_GC_PAUSE_AFTER_SWEEP=FILE`, gc creates FILE once the rows are
+    /// committed and waits before deleting files, so a test can kill it at that point.
+    @Sendable static func testPause() async {
+        guard let marker = ProcessInfo.processInfo.environment["BERTH_GC_PAUSE_AFTER_SWEEP"] else { return }
+        _ = FileManager.default.createFile(atPath: marker, contents: Data())
+        try? await Task.sleep(for: .seconds(60))
+    }
+}
