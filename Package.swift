@@ -28,11 +28,14 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // syncfs(2), which Swift's Glibc module does not expose.
+        .target(name: "CSystemExtras"),
         // Layer 2: blob store, upload sessions, SQLite metadata. No HTTP.
         .target(
             name: "RegistryStorage",
             dependencies: [
                 "RegistryCore",
+                "CSystemExtras",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

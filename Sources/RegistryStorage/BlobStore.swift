@@ -43,8 +43,12 @@ public protocol BlobStore: Sendable {
     /// - Returns: true when the staged file became the blob, false when the blob was there.
     func placeUpload(id: String, as digest: Digest) throws -> Bool
 
-    /// Removes a blob's file. Blocking, for the same reason as ``placeUpload(id:as:)``.
+    /// Removes a blob's file, not yet durably. Blocking, for the same reason as
+    /// ``placeUpload(id:as:)``.
     func deleteBlobFile(_ digest: Digest) throws
+
+    /// Makes every ``deleteBlobFile(_:)`` so far durable. Blocking.
+    func syncDeletions() throws
 
     /// Discards an upload's staging file.
     func removeUpload(id: String) async throws

@@ -14,7 +14,7 @@ public final class CachedMetadataStore: MetadataStore {
     public static let timeToLive: Duration = .seconds(2)
     static let capacity = 20_000
 
-    private struct Entry<Value> {
+    private struct Entry<Value: Sendable>: Sendable {
         var value: Value
         var expires: ContinuousClock.Instant
     }
@@ -74,41 +74,39 @@ public final class CachedMetadataStore: MetadataStore {
     // MARK: Cached reads
 
     public func manifest(_ reference: Reference, in repository: RepositoryName) async throws -> StoredManifest? {
-        let key = reference.description
-        let now = ContinuousClock.now
-        let external = signal?.current() ?? 0
-        let (hit, generation) = state.withLock { state in
-            state.check(external: external)
-            return (state.repositories[repository.value]?.manifests[key], state.generation(repository))
+        try await cached(repository, reference.description, \.manifests) {
+            try await base.manifest(reference, in: repository)
         }
-        if let hit, hit.expires > now { return hit.value }
-        guard let manifest = try await base.manifest(reference, in: repository) else { return nil }
-        state.withLock { state in
-            guard state.generation(repository) == generation else { return }
-            state.reserve()
-            state.repositories[repository.value, default: .init()].manifests[key] = Entry(
-                value: manifest, expires: now + Self.timeToLive)
-        }
-        return manifest
     }
 
     public func blobSize(_ digest: Digest, in repository: RepositoryName) async throws -> Int64? {
-        let key = digest.description
+        try await cached(repository, digest.description, \.blobSizes) {
+            try await base.blobSize(digest, in: repository)
+        }
+    }
+
+    /// A fresh entry, or `fetch`'s answer, cached unless a write to the repository (or an
+    /// external change) happened while fetching. Absent values are not cached.
+    private func cached<Value: Sendable>(
+        _ repository: RepositoryName, _ key: String,
+        _ entries: WritableKeyPath<RepositoryEntries, [String: Entry<Value>]>,
+        fetch: () async throws -> Value?
+    ) async throws -> Value? {
         let now = ContinuousClock.now
         let external = signal?.current() ?? 0
         let (hit, generation) = state.withLock { state in
             state.check(external: external)
-            return (state.repositories[repository.value]?.blobSizes[key], state.generation(repository))
+            return (state.repositories[repository.value]?[keyPath: entries][key], state.generation(repository))
         }
         if let hit, hit.expires > now { return hit.value }
-        guard let size = try await base.blobSize(digest, in: repository) else { return nil }
+        guard let value = try await fetch() else { return nil }
         state.withLock { state in
             guard state.generation(repository) == generation else { return }
             state.reserve()
-            state.repositories[repository.value, default: .init()].blobSizes[key] = Entry(
-                value: size, expires: now + Self.timeToLive)
+            state.repositories[repository.value, default: .init()][keyPath: entries][key] = Entry(
+                value: value, expires: now + Self.timeToLive)
         }
-        return size
+        return value
     }
 
     // MARK: Writes invalidate the repository, before and after

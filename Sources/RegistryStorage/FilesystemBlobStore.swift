@@ -167,9 +167,11 @@ public struct FilesystemBlobStore: BlobStore {
     }
 
     public func deleteBlobFile(_ digest: Digest) throws {
-        let path = path(of: digest)
-        try POSIXFile.remove(path)
-        try POSIXFile.fsyncDirectory(POSIXFile.dirname(of: path))
+        try POSIXFile.remove(path(of: digest))
+    }
+
+    public func syncDeletions() throws {
+        try POSIXFile.syncFileSystem(containing: root + "/blobs")
     }
 
     public func removeUpload(id: String) async throws {

@@ -48,7 +48,9 @@ public struct CollectionReport: Sendable, Codable {
     public var blobsRemoved: Int
     public var bytesFreed: Int64
     public var uploadsRemoved: Int
+    /// Whole run, and the part spent marking and sweeping rows.
     public var seconds: Double
+    public var sweepSeconds: Double
     public var manifests: [CollectionSweep.RemovedManifest]
     public var blobs: [CollectionSweep.RemovedBlob]
 }
@@ -59,10 +61,12 @@ public protocol CollectableMetadataStore: Sendable {
     /// ``GarbageCollector`` for the rules.
     func sweep(_ options: CollectionOptions) async throws -> CollectionSweep
 
-    /// Under the write lock: when no row names `digest` any more, runs `delete` (which removes
-    /// the file); in every case drops the pending deletion. True when `delete` ran.
+    /// Under the write lock: for each digest no row names any more, runs `delete` (which removes
+    /// the file); then `flush` (which makes the deletions durable); then drops the pending
+    /// deletions and commits. Returns the digests `delete` ran for.
     func completeBlobDeletions(
-        _ digests: [Digest], delete: @escaping @Sendable (Digest) throws -> Void
+        _ digests: [Digest], delete: @escaping @Sendable (Digest) throws -> Void,
+        flush: @escaping @Sendable () throws -> Void
     ) async throws -> Set<Digest>
 
     /// Removes the rows of upload sessions started before `cutoff` (none for a dry run) and
@@ -117,7 +121,7 @@ public struct GarbageCollector: Sendable {
     }
 
     /// Files deleted per write transaction.
-    static let batchSize = 500
+    static let batchSize = 5000
 
     public func run(
         _ options: CollectionOptions, afterSweep: @Sendable () async -> Void = {},
@@ -126,6 +130,7 @@ public struct GarbageCollector: Sendable {
         let started = Date()
         let clock = ContinuousClock.now
         let sweep = try await metadata.sweep(options)
+        let swept = ContinuousClock.now - clock
         if !options.dryRun, let signal = changeSignal { try signal.announce() }
         await afterSweep()
         var removed: [CollectionSweep.RemovedBlob] = []
@@ -141,9 +146,8 @@ public struct GarbageCollector: Sendable {
             var done = 0
             for start in stride(from: 0, to: digests.count, by: Self.batchSize) {
                 let batch = Array(digests[start..<min(start + Self.batchSize, digests.count)])
-                let deleted = try await metadata.completeBlobDeletions(batch) { digest in
-                    try store.deleteBlobFile(digest)
-                }
+                let deleted = try await metadata.completeBlobDeletions(
+                    batch, delete: { try store.deleteBlobFile($0) }, flush: { try store.syncDeletions() })
                 removed += batch.filter(deleted.contains).map {
                     .init(digest: $0.description, size: sizes[$0.description] ?? 0)
                 }
@@ -155,7 +159,7 @@ public struct GarbageCollector: Sendable {
         let report = CollectionReport(
             dryRun: options.dryRun, manifestsRemoved: sweep.manifests.count, blobsRemoved: removed.count,
             bytesFreed: removed.reduce(0) { $0 + $1.size }, uploadsRemoved: sweep.uploads.count,
-            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+            seconds: SQLiteMetadataStore.seconds(elapsed), sweepSeconds: SQLiteMetadataStore.seconds(swept),
             manifests: sweep.manifests, blobs: removed)
         if !options.dryRun {
             try await metadata.recordCollection(report, startedAt: started)

@@ -1,3 +1,4 @@
+import CSystemExtras
 import Glibc
 import NIOCore
 
@@ -78,6 +79,13 @@ enum POSIXFile {
         let fd = try open(path, O_RDONLY | O_DIRECTORY)
         defer { close(fd) }
         try fsync(fd, path: path)
+    }
+
+    /// Flushes the whole file system that holds `path` (one call for many changes).
+    static func syncFileSystem(containing path: String) throws {
+        let fd = try open(path, O_RDONLY | O_DIRECTORY)
+        defer { close(fd) }
+        guard system_extras_syncfs(fd) == 0 else { throw Failure(call: "syncfs", path: path, errno: errno) }
     }
 
     /// Creates a folder and its missing parents, fsyncing each parent that gained an entry.

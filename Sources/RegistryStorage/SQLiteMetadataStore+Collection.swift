@@ -86,7 +86,8 @@ extension SQLiteMetadataStore: CollectableMetadataStore {
     }
 
     public func completeBlobDeletions(
-        _ digests: [Digest], delete: @escaping @Sendable (Digest) throws -> Void
+        _ digests: [Digest], delete: @escaping @Sendable (Digest) throws -> Void,
+        flush: @escaping @Sendable () throws -> Void
     ) async throws -> Set<Digest> {
         try await pool.write { db in
             var deleted = Set<Digest>()
@@ -98,6 +99,10 @@ extension SQLiteMetadataStore: CollectableMetadataStore {
                     try delete(digest)
                     deleted.insert(digest)
                 }
+            }
+            // The pending rows go only once the deletions are on disk.
+            try flush()
+            for digest in digests {
                 try db.cachedStatement(sql: "DELETE FROM blob_deletion WHERE digest = ?")
                     .execute(arguments: [digest.description])
             }
