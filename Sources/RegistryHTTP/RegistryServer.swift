@@ -31,7 +31,7 @@ public struct RegistryServer {
             threshold: healthSettings.threshold, logger: logger)
         let api = RegistryAPI(
             blobs: blobs, metadata: CachedMetadataStore(metadata), deleteEnabled: configuration.storage.deleteEnabled,
-            readOnly: configuration.storage.readOnly)
+            readOnly: configuration.storage.readOnly, berth: configuration.berth)
         let responder = RegistryResponder(
             api: api, health: health, healthGatesRequests: healthSettings.enabled,
             extraHeaders: configuration.http.headers.flatMap { header -> [(HTTPField.Name, String)] in
