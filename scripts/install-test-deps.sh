@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a fresh Debian machine: Docker's daemon and CLI, skopeo,
-# the reference registry (for the benchmark), and pytest with requests.
+# podman, the reference registry (for the benchmark), and pytest and requests.
 set -euo pipefail
 
 missing=()
 command -v dockerd >/dev/null || missing+=(docker.io)
 command -v skopeo >/dev/null || missing+=(skopeo)
+command -v podman >/dev/null || missing+=(podman)
 command -v docker-registry >/dev/null || missing+=(docker-registry)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
