@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a fresh Debian machine: Docker's daemon and CLI, skopeo,
-# podman, the reference registry (for the benchmark), and pytest and requests.
+# podman, the reference registry (for the benchmark), and pytest, requests and the oras SDK.
 set -euo pipefail
 
 missing=()
@@ -16,3 +16,4 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 python3 -c 'import pytest, requests' 2>/dev/null || python3 -m pip install -q pytest requests
+python3 -c 'import oras.provider' 2>/dev/null || python3 -m pip install -q 'oras>=0.2.43,<0.3'
