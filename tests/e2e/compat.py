@@ -20,7 +20,7 @@ RESULTS_PATH = Path(os.environ.get("BERTH_COMPAT_RESULTS", REPO_ROOT / ".build" 
 
 # How to ask each client for its version: a command, or a Python distribution name.
 VERSION_COMMANDS: dict[str, list[str] | str] = {
-    "docker": ["docker", "version", "--format", "client {{.Client.Version}}"],
+    "docker": ["docker", "--version"],
     "podman": ["podman", "--version"],
     "skopeo": ["skopeo", "--version"],
     "oras (Python)": "oras",
@@ -28,6 +28,12 @@ VERSION_COMMANDS: dict[str, list[str] | str] = {
 }
 
 _outcomes: dict[str, dict[str, list[str]]] = {}   # client -> operation -> outcomes
+_version_notes: dict[str, str] = {}                # client -> what a fixture learned (a daemon's version)
+
+
+def note_version(client: str, text: str) -> None:
+    """Adds to a client's version what only a running fixture knows, e.g. the daemon's version."""
+    _version_notes[client] = text
 
 
 def record(item, outcome: str) -> None:
@@ -68,7 +74,7 @@ def write_results() -> Path | None:
         "generated": time.strftime("%Y-%m-%d", time.gmtime()),
         "clients": {
             client: {
-                "version": client_version(client),
+                "version": " ".join(filter(None, [client_version(client), _version_notes.get(client)])),
                 "operations": {op: summarize(outs) for op, outs in ops.items()},
             }
             for client, ops in _outcomes.items()
