@@ -45,7 +45,7 @@ def pytest_terminal_summary(terminalreporter):
         for reason in LOUD_SKIPS:
             terminalreporter.write_line(f"SKIPPED: {reason}", red=True, bold=True)
         terminalreporter.write_line(
-            "Install the missing tool(s) (apt-get install docker.io skopeo apache2-utils) to run them.",
+            "Install the missing tool(s) (scripts/install-test-deps.sh: docker.io skopeo podman, pip oras; apache2-utils for ab) to run them.",
             red=True, bold=True)
 
 

@@ -2,7 +2,7 @@
 import pytest
 
 from helpers import (DOCKER_CONFIG, DOCKER_MANIFEST, OCI_CONFIG, OCI_MANIFEST, assert_error,
-                     assert_status, config_blob, describe, descriptor, get_manifest, http,
+                     assert_status, config_blob, describe, descriptor, get_manifest,
                      manifest_bytes, push_blob, put_manifest, rand_bytes, uniq)
 
 FOREIGN_DOCKER = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
