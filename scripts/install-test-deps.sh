@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a fresh Debian machine: Docker's daemon and CLI, skopeo,
-# the reference registry (for the benchmark), and pytest with requests.
+# podman, the reference registry (for the benchmark), and pytest, requests and the oras SDK.
 set -euo pipefail
 
 missing=()
 command -v dockerd >/dev/null || missing+=(docker.io)
 command -v skopeo >/dev/null || missing+=(skopeo)
+command -v podman >/dev/null || missing+=(podman)
 command -v docker-registry >/dev/null || missing+=(docker-registry)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
@@ -15,3 +16,4 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 python3 -c 'import pytest, requests' 2>/dev/null || python3 -m pip install -q pytest requests
+python3 -c 'import oras.provider' 2>/dev/null || python3 -m pip install -q 'oras>=0.2.43,<0.3'

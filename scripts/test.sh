@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: Swift unit tests (Core, Storage), HTTP integration tests against a real
-# registryd, and end-to-end tests with a private dockerd and skopeo. One debug build serves all.
+# registryd, and end-to-end tests with a private dockerd, podman, skopeo and oras. One debug
+# build serves all. A full run (no pytest arguments) regenerates the README's compatibility table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,4 +15,11 @@ echo "== unit tests (swift test)"
 swift test --skip-build
 
 echo "== integration and end-to-end tests (pytest)"
-REGISTRYD_BIN="$bin/registryd" python3 -m pytest tests -q -p no:cacheprovider "$@"
+results="$bin/compat-results.json"
+rm -f "$results"
+REGISTRYD_BIN="$bin/registryd" BERTH_COMPAT_RESULTS="$results" python3 -m pytest tests -q -p no:cacheprovider "$@"
+
+if [ $# -eq 0 ]; then
+  echo "== client compatibility table (README.md)"
+  python3 scripts/compat_table.py "$results" README.md
+fi

@@ -22,9 +22,13 @@ public struct Manifest: Sendable {
     public let artifactType: String?
     public let annotations: [String: String]
 
-    /// The blobs this manifest needs: its config and its layers.
+    /// Set by ``trustingExternalLayers()``: layers with `urls` are then not required in the registry.
+    public internal(set) var externalLayersTrusted = false
+
+    /// The blobs this manifest needs in the registry: its config and its layers (less the
+    /// layers with `urls` once ``trustingExternalLayers()`` accepted them).
     public var blobReferences: [Descriptor] {
-        (config.map { [$0] } ?? []) + layers
+        (config.map { [$0] } ?? []) + (externalLayersTrusted ? layers.filter { $0.urls.isEmpty } : layers)
     }
 
     /// Parses and validates a manifest body.

@@ -5,6 +5,7 @@ extension HTTPField.Name {
     static let dockerUploadUUID = named("Docker-Upload-UUID")
     static let dockerDistributionAPIVersion = named("Docker-Distribution-API-Version")
     static let ociSubject = named("OCI-Subject")
+    static let ociFiltersApplied = named("OCI-Filters-Applied")
     static let range = named("Range")
     static let link = named("Link")
 

@@ -30,7 +30,10 @@ extension RegistryAPI {
         let bytes = try await Self.collect(request.body, limit: Manifest.maximumSize)
         let algorithm: DigestAlgorithm
         if case .digest(let digest) = reference { algorithm = digest.algorithm } else { algorithm = .sha256 }
-        let manifest = try Manifest(bytes: bytes, contentType: request.headers[.contentType], algorithm: algorithm)
+        var manifest = try Manifest(bytes: bytes, contentType: request.headers[.contentType], algorithm: algorithm)
+        if berth.allowNonDistributable, !manifest.externalLayers.isEmpty {
+            manifest = try manifest.trustingExternalLayers()
+        }
         var tag: Tag?
         switch reference {
         case .digest(let digest):

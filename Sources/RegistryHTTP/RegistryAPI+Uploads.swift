@@ -8,9 +8,11 @@ extension RegistryAPI {
     func startUpload(_ name: RepositoryName, _ request: Request) async throws -> Response {
         if let mount = request.query("mount") {
             let digest = try Digest(parsing: mount)
-            if let from = request.query("from"), let source = try? RepositoryName(from),
-                try await metadata.mountBlob(digest, from: source, into: name)
-            {
+            if let from = request.query("from") {
+                if let source = try? RepositoryName(from), try await metadata.mountBlob(digest, from: source, into: name) {
+                    return blobCreated(name, digest)
+                }
+            } else if berth.mountAnywhere, try await metadata.mountBlobFromAnyRepository(digest, into: name) {
                 return blobCreated(name, digest)
             }
             // Not mountable: fall through to an ordinary upload, as the specification asks.

@@ -11,13 +11,18 @@ struct RegistryAPI: Sendable {
     let uploads: BlobUploads
     let deleteEnabled: Bool
     let readOnly: Bool
+    let berth: RegistryConfiguration.Berth
 
-    init(blobs: any BlobStore, metadata: any MetadataStore, deleteEnabled: Bool, readOnly: Bool) {
+    init(
+        blobs: any BlobStore, metadata: any MetadataStore, deleteEnabled: Bool, readOnly: Bool,
+        berth: RegistryConfiguration.Berth = .init()
+    ) {
         self.blobs = blobs
         self.metadata = metadata
         self.uploads = BlobUploads(blobs: blobs, metadata: metadata)
         self.deleteEnabled = deleteEnabled
         self.readOnly = readOnly
+        self.berth = berth
     }
 
     /// Dispatches a recognised route by method.
@@ -53,8 +58,8 @@ struct RegistryAPI: Sendable {
             return try await finishUpload(try RepositoryName(name), id, request)
         case (.upload(let name, let id), .delete):
             return try await cancelUpload(try RepositoryName(name), id)
-        case (.referrers, _):
-            throw RegistryError(.unsupported, "the referrers API is not available yet", status: 404)
+        case (.referrers(let name, let digest), .get), (.referrers(let name, let digest), .head):
+            return try await referrers(try RepositoryName(name), try Digest(parsing: digest), request)
         default:
             throw RegistryError(.unsupported, "method \(method.rawValue) is not allowed on this endpoint")
         }

@@ -33,7 +33,7 @@ public struct RegistryServer {
         let api = RegistryAPI(
             blobs: blobs, metadata: CachedMetadataStore(metadata, externalChanges: ExternalChangeSignal(root: root)),
             deleteEnabled: configuration.storage.deleteEnabled,
-            readOnly: configuration.storage.readOnly)
+            readOnly: configuration.storage.readOnly, berth: configuration.berth)
         let responder = RegistryResponder(
             api: api, health: health, healthGatesRequests: healthSettings.enabled,
             extraHeaders: configuration.http.headers.flatMap { header -> [(HTTPField.Name, String)] in

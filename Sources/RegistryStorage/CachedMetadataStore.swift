@@ -163,5 +163,15 @@ public final class CachedMetadataStore: MetadataStore {
         try await base.repositories(after: last, limit: limit)
     }
 
+    public func referrers(of subject: Digest, in repository: RepositoryName, artifactType: String?) async throws
+        -> [StoredManifest]
+    {
+        try await base.referrers(of: subject, in: repository, artifactType: artifactType)
+    }
+
+    public func mountBlobFromAnyRepository(_ digest: Digest, into repository: RepositoryName) async throws -> Bool {
+        try await base.mountBlobFromAnyRepository(digest, into: repository)
+    }
+
     public func ping() async throws { try await base.ping() }
 }

@@ -64,6 +64,14 @@ public protocol MetadataStore: Sendable {
     /// Deletes one tag. False when it was not there.
     func deleteTag(_ tag: Tag, in repository: RepositoryName) async throws -> Bool
 
+    // MARK: Referrers and mounts without a source
+    /// Manifests in `repository` whose `subject` is `subject`, oldest first; with
+    /// `artifactType`, only those of that artifact type. Empty when there are none.
+    func referrers(of subject: Digest, in repository: RepositoryName, artifactType: String?) async throws
+        -> [StoredManifest]
+    /// Links a blob that any repository can see into `repository`. False when none can.
+    func mountBlobFromAnyRepository(_ digest: Digest, into repository: RepositoryName) async throws -> Bool
+
     // MARK: Listing
     /// Tags in byte order after `last`, at most `limit`; nil when the repository is unknown.
     func tags(in repository: RepositoryName, after last: String?, limit: Int?) async throws -> [String]?

@@ -122,3 +122,41 @@ import Testing
         #expect(GoDuration.parse("") == nil)
     }
 }
+
+@Suite struct BerthConfigurationTests {
+    func load(_ yaml: String, _ environment: [String: String] = [:]) throws(ConfigurationError) -> ConfigurationLoader.Result {
+        try ConfigurationLoader(file: "config.yml", baseDirectory: "/etc/registry").load(yaml: yaml, environment: environment)
+    }
+
+    @Test func switchesAreOffByDefault() throws {
+        let result = try load("version: 0.1\n")
+        #expect(result.configuration.berth == RegistryConfiguration.Berth())
+        #expect(!result.configuration.berth.mountAnywhere)
+        #expect(!result.configuration.berth.allowNonDistributable)
+    }
+
+    @Test func readsTheBerthSection() throws {
+        let result = try load(
+            """
+            berth:
+              mount:
+                anywhere: true
+              manifests:
+                allownondistributable: true
+            """)
+        #expect(result.configuration.berth.mountAnywhere)
+        #expect(result.configuration.berth.allowNonDistributable)
+        #expect(result.warnings.isEmpty)
+    }
+
+    @Test func environmentSetsBerthSwitchesAndUnknownKeysWarn() throws {
+        let result = try load(
+            "berth:\n  mount:\n    everywhere: true\n", ["REGISTRY_BERTH_MOUNT_ANYWHERE": "true"])
+        #expect(result.configuration.berth.mountAnywhere)
+        #expect(result.warnings.contains { $0.contains("berth.mount.everywhere") })
+    }
+
+    @Test func wrongTypeNamesTheKey() {
+        #expect(throws: ConfigurationError.self) { try load("berth:\n  mount:\n    anywhere: maybe\n") }
+    }
+}

@@ -12,16 +12,40 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import compat  # noqa: E402
 from e2e_support import LOUD_SKIPS, DockerDaemon, loud_skip, run  # noqa: E402
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "compat(client, operation): a client operation this test proves")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = (yield).get_result()
+    if report.when == "call" or (report.when == "setup" and not report.passed):
+        compat.record(item, "passed" if report.passed else "skipped" if report.skipped else "failed")
+
+
+_results_path = []
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session):
+    path = compat.write_results()
+    if path is not None:
+        _results_path.append(path)
+
+
 def pytest_terminal_summary(terminalreporter):
+    for path in _results_path:
+        terminalreporter.write_line(f"client compatibility results: {path}")
     if LOUD_SKIPS:
         terminalreporter.write_sep("!", "BERTH E2E TESTS WERE SKIPPED", red=True, bold=True)
         for reason in LOUD_SKIPS:
             terminalreporter.write_line(f"SKIPPED: {reason}", red=True, bold=True)
         terminalreporter.write_line(
-            "Install the missing tool(s) (apt-get install docker.io skopeo apache2-utils) to run them.",
+            "Install the missing tool(s) (scripts/install-test-deps.sh: docker.io skopeo podman, pip oras; apache2-utils for ab) to run them.",
             red=True, bold=True)
 
 
@@ -37,6 +61,7 @@ def docker():
     except BaseException:
         daemon.cleanup()
         raise
+    compat.note_version("docker", f"(dockerd {daemon.server_version})")
     try:
         yield daemon
     finally:

@@ -1,6 +1,7 @@
 """End-to-end: a real (private) dockerd pushes to and pulls from registryd."""
 import re
 
+import pytest
 import requests
 
 from e2e_support import ALL_MANIFEST_TYPES, DOCKER_MANIFEST_V2, output, sha256_digest
@@ -25,6 +26,7 @@ def _layer_lines(out):
     return status
 
 
+@pytest.mark.compat("docker", "push and pull (Docker schema 2)")
 def test_push_restart_pull_same_image(registry, docker, tmp_path):
     ref = f"{registry.host}/app:v3"
     image_id = docker.build_image(ref, tmp_path)
@@ -54,6 +56,7 @@ def test_push_restart_pull_same_image(registry, docker, tmp_path):
     assert docker.image_id(ref) == image_id
 
 
+@pytest.mark.compat("docker", "pull by digest")
 def test_pull_by_digest(registry, docker, tmp_path):
     ref = f"{registry.host}/app:v3"
     image_id = docker.build_image(ref, tmp_path)
@@ -66,6 +69,7 @@ def test_pull_by_digest(registry, docker, tmp_path):
     docker.docker("rmi", by_digest)
 
 
+@pytest.mark.compat("docker", "cross-repository blob mount")
 def test_push_to_second_repository_reuses_layers(registry, docker, tmp_path):
     ref = f"{registry.host}/app:v3"
     docker.build_image(ref, tmp_path)
@@ -104,6 +108,7 @@ def test_push_to_second_repository_reuses_layers(registry, docker, tmp_path):
     docker.docker("rmi", other)
 
 
+@pytest.mark.compat("docker", "pull of a missing tag fails cleanly")
 def test_pull_missing_tag_fails(registry, docker, tmp_path):
     ref = f"{registry.host}/app:v3"
     docker.build_image(ref, tmp_path)
@@ -124,6 +129,7 @@ def test_pull_missing_tag_fails(registry, docker, tmp_path):
         assert bad not in text, text
 
 
+@pytest.mark.compat("docker", "push of several tags")
 def test_tags_list_shows_pushed_tags(registry, docker, tmp_path):
     ref = f"{registry.host}/app:v3"
     docker.build_image(ref, tmp_path)

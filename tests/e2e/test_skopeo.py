@@ -40,6 +40,8 @@ def layout(tmp_path):
     return OciLayout(tmp_path / "src-layout")
 
 
+@pytest.mark.compat("skopeo", "copy oci: → registry → oci: (OCI format)")
+@pytest.mark.compat("skopeo", "inspect")
 def test_oci_push_inspect_and_copy_back(registry, skopeo, layout, tmp_path):
     img = layout.add_image()
     layout.tag("v1", img.descriptor)
@@ -83,6 +85,7 @@ def test_oci_push_inspect_and_copy_back(registry, skopeo, layout, tmp_path):
         assert layout_blob(out_dir, digest) == data, f"layer {digest} differs after the round trip"
 
 
+@pytest.mark.compat("skopeo", "copy oci: → registry (Docker schema 2) → dir:")
 def test_v2s2_push_of_the_same_image(registry, skopeo, layout, tmp_path):
     img = layout.add_image()
     layout.tag("v1", img.descriptor)
@@ -121,6 +124,7 @@ def test_v2s2_push_of_the_same_image(registry, skopeo, layout, tmp_path):
         assert (out_dir / digest.split(":")[1]).read_bytes() == data
 
 
+@pytest.mark.compat("skopeo", "list-tags")
 def test_list_tags(registry, skopeo, layout):
     img = layout.add_image()
     layout.tag("v1", img.descriptor)
@@ -166,6 +170,7 @@ def test_uncompressed_layer_is_compressed_by_skopeo_and_survives(registry, skope
     assert [maybe_gunzip(layout_blob(out_dir, l["digest"])) for l in back["layers"]] == img.uncompressed_layers
 
 
+@pytest.mark.compat("skopeo", "copy --all of a multi-arch OCI index, both directions")
 def test_multi_arch_index_roundtrip(registry, skopeo, layout, tmp_path):
     amd64 = layout.add_image(arch="amd64")
     arm64 = layout.add_image(arch="arm64")
@@ -200,6 +205,7 @@ def test_multi_arch_index_roundtrip(registry, skopeo, layout, tmp_path):
             assert layout_blob(out_dir, digest) == data
 
 
+@pytest.mark.compat("skopeo", "copy between repositories")
 def test_copy_between_repositories_of_the_registry(registry, skopeo, layout):
     img = layout.add_image()
     layout.tag("v1", img.descriptor)
@@ -215,6 +221,7 @@ def test_copy_between_repositories_of_the_registry(registry, skopeo, layout):
     assert _tags(registry, "dst/deeper/app") == ["2"]
 
 
+@pytest.mark.compat("skopeo", "delete")
 def test_delete_image(registry, skopeo, layout):
     img = layout.add_image()
     layout.tag("v1", img.descriptor)
@@ -236,6 +243,7 @@ def test_delete_image(registry, skopeo, layout):
     assert _raw(skopeo, f"docker://{registry.host}/other/app:kept") == img.manifest_bytes
 
 
+@pytest.mark.compat("docker", "pull of images pushed by skopeo (OCI and Docker schema 2)")
 def test_docker_pulls_what_skopeo_pushed(registry, skopeo, docker, layout):
     img = layout.add_image()
     layout.tag("v1", img.descriptor)

@@ -30,7 +30,7 @@ struct ConfigReader {
         }
         let top = Section(path: "", entries: entries, line: line)
         warnUnknown(
-            top, known: ["version", "log", "storage", "http", "health", "auth", "loglevel"],
+            top, known: ["version", "log", "storage", "http", "health", "auth", "loglevel", "berth"],
             ignored: ["notifications", "redis", "reporting", "middleware", "proxy", "validation", "compatibility"])
         if let version = try string(top, "version") { config.version = version }
         if let log = try section(top, "log") { try readLog(log, into: &config.log) }
@@ -39,6 +39,7 @@ struct ConfigReader {
         if let http = try section(top, "http") { try readHTTP(http, into: &config.http) }
         if let health = try section(top, "health") { try readHealth(health, into: &config.health) }
         if let auth = try section(top, "auth") { try readAuth(auth, into: &config.auth) }
+        if let berth = try section(top, "berth") { try readBerth(berth, into: &config.berth) }
         return config
     }
 
@@ -175,6 +176,18 @@ struct ConfigReader {
                 throw error(htpasswd.line, htpasswd.keyPath("path"), "missing")
             }
             result.htpasswd = .init(realm: try string(htpasswd, "realm") ?? "Registry Realm", path: resolve(path))
+        }
+    }
+
+    private mutating func readBerth(_ berth: Section, into result: inout RegistryConfiguration.Berth) throws(ConfigurationError) {
+        warnUnknown(berth, known: ["mount", "manifests"])
+        if let mount = try section(berth, "mount") {
+            warnUnknown(mount, known: ["anywhere"])
+            if let anywhere = try bool(mount, "anywhere") { result.mountAnywhere = anywhere }
+        }
+        if let manifests = try section(berth, "manifests") {
+            warnUnknown(manifests, known: ["allownondistributable"])
+            if let allow = try bool(manifests, "allownondistributable") { result.allowNonDistributable = allow }
         }
     }
 

@@ -72,6 +72,8 @@ public struct RegistryConfiguration: Sendable, Equatable {
     public var http = HTTP()
     public var health = Health()
     public var auth = Auth()
+    /// Berth's own switches, under a top-level key the reference registry does not use.
+    public var berth = Berth()
 
     public init() {}
 

@@ -1,0 +1,13 @@
+extension RegistryConfiguration {
+    /// Switches of Berth's own, read from the top-level `berth:` section.
+    public struct Berth: Sendable, Equatable {
+        /// `berth.mount.anywhere`: a mount without `from` links any blob some repository
+        /// already has. Off by default, as in the reference registry.
+        public var mountAnywhere: Bool = false
+        /// `berth.manifests.allownondistributable`: layers with `urls` need not be in the
+        /// registry. Off by default: such layers are refused.
+        public var allowNonDistributable: Bool = false
+
+        public init() {}
+    }
+}
