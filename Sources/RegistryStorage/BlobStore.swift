@@ -43,12 +43,8 @@ public protocol BlobStore: Sendable {
     /// - Returns: true when the staged file became the blob, false when the blob was there.
     func placeUpload(id: String, as digest: Digest) throws -> Bool
 
-    /// Removes a blob's file, not yet durably. Blocking, for the same reason as
-    /// ``placeUpload(id:as:)``.
-    func deleteBlobFile(_ digest: Digest) throws
-
-    /// Makes every ``deleteBlobFile(_:)`` so far durable. Blocking.
-    func syncDeletions() throws
+    /// Removes blobs' files durably. Blocking, for the same reason as ``placeUpload(id:as:)``.
+    func deleteBlobFiles(_ digests: [Digest]) throws
 
     /// Discards an upload's staging file.
     func removeUpload(id: String) async throws

@@ -1,5 +1,7 @@
+import Dispatch
 import Foundation
 import Glibc
+import Synchronization
 import NIOCore
 import NIOPosix
 import RegistryCore
@@ -166,13 +168,26 @@ public struct FilesystemBlobStore: BlobStore {
         return true
     }
 
-    public func deleteBlobFile(_ digest: Digest) throws {
-        try POSIXFile.remove(path(of: digest))
-    }
-
-    public func syncDeletions() throws {
+    /// Unlinks in parallel (a file system mounted with `discard` spends most of an unlink
+    /// waiting, not computing), then makes all of them durable with one `syncfs`.
+    public func deleteBlobFiles(_ digests: [Digest]) throws {
+        let paths = digests.map(path(of:))
+        let failures = Mutex<[any Error]>([])
+        let lanes = min(Self.deletionLanes, paths.count)
+        DispatchQueue.concurrentPerform(iterations: lanes) { lane in
+            for index in stride(from: lane, to: paths.count, by: lanes) {
+                do {
+                    try POSIXFile.remove(paths[index])
+                } catch {
+                    failures.withLock { $0.append(error) }
+                }
+            }
+        }
+        if let failure = failures.withLock({ $0.first }) { throw failure }
         try POSIXFile.syncFileSystem(containing: root + "/blobs")
     }
+
+    static let deletionLanes = 8
 
     public func removeUpload(id: String) async throws {
         let path = uploadPath(id)

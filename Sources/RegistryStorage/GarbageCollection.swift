@@ -61,12 +61,11 @@ public protocol CollectableMetadataStore: Sendable {
     /// ``GarbageCollector`` for the rules.
     func sweep(_ options: CollectionOptions) async throws -> CollectionSweep
 
-    /// Under the write lock: for each digest no row names any more, runs `delete` (which removes
-    /// the file); then `flush` (which makes the deletions durable); then drops the pending
-    /// deletions and commits. Returns the digests `delete` ran for.
+    /// Under the write lock: runs `delete` (which removes files durably) for the digests that
+    /// no row names any more, then drops the pending deletions and commits. Returns the digests
+    /// `delete` ran for.
     func completeBlobDeletions(
-        _ digests: [Digest], delete: @escaping @Sendable (Digest) throws -> Void,
-        flush: @escaping @Sendable () throws -> Void
+        _ digests: [Digest], delete: @escaping @Sendable ([Digest]) throws -> Void
     ) async throws -> Set<Digest>
 
     /// Removes the rows of upload sessions started before `cutoff` (none for a dry run) and
@@ -146,8 +145,7 @@ public struct GarbageCollector: Sendable {
             var done = 0
             for start in stride(from: 0, to: digests.count, by: Self.batchSize) {
                 let batch = Array(digests[start..<min(start + Self.batchSize, digests.count)])
-                let deleted = try await metadata.completeBlobDeletions(
-                    batch, delete: { try store.deleteBlobFile($0) }, flush: { try store.syncDeletions() })
+                let deleted = try await metadata.completeBlobDeletions(batch) { try store.deleteBlobFiles($0) }
                 removed += batch.filter(deleted.contains).map {
                     .init(digest: $0.description, size: sizes[$0.description] ?? 0)
                 }

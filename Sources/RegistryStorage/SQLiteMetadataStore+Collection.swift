@@ -86,27 +86,23 @@ extension SQLiteMetadataStore: CollectableMetadataStore {
     }
 
     public func completeBlobDeletions(
-        _ digests: [Digest], delete: @escaping @Sendable (Digest) throws -> Void,
-        flush: @escaping @Sendable () throws -> Void
+        _ digests: [Digest], delete: @escaping @Sendable ([Digest]) throws -> Void
     ) async throws -> Set<Digest> {
         try await pool.write { db in
-            var deleted = Set<Digest>()
+            var unrecorded: [Digest] = []
             for digest in digests {
                 let stillRecorded = try Bool.fetchOne(
                     db.cachedStatement(sql: "SELECT 1 FROM blob WHERE digest = ?"), arguments: [digest.description])
                     ?? false
-                if !stillRecorded {
-                    try delete(digest)
-                    deleted.insert(digest)
-                }
+                if !stillRecorded { unrecorded.append(digest) }
             }
-            // The pending rows go only once the deletions are on disk.
-            try flush()
+            // The pending rows go only once the files are durably gone.
+            try delete(unrecorded)
             for digest in digests {
                 try db.cachedStatement(sql: "DELETE FROM blob_deletion WHERE digest = ?")
                     .execute(arguments: [digest.description])
             }
-            return deleted
+            return Set(unrecorded)
         }
     }
 
