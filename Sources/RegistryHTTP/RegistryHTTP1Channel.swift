@@ -13,16 +13,9 @@ struct RegistryHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
     let responder: HTTPChannelHandler.Responder
     /// Time before an idle connection is closed.
     let idleTimeout: Duration
-    /// Largest single socket read.
-    static let maximumRead = 1 << 20
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
-            // Blob bodies arrive in the largest reads the socket gives, up to 1 MiB, instead of
-            // NIO's default 64 KiB: every read costs a trip through the async body sequence.
-            try channel.syncOptions?.setOption(
-                ChannelOptions.recvAllocator,
-                value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: Self.maximumRead))
             try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                 withPipeliningAssistance: false,  // NIOAsyncChannel handles requests one at a time
                 withErrorHandling: false,  // Hummingbird answers parse errors itself
