@@ -132,6 +132,12 @@ def location_path(resp: requests.Response) -> str:
     return parts.path + ("?" + parts.query if parts.query else "")
 
 
+def blob_file(reg, digest: str) -> Path:
+    """Where the filesystem store keeps a sha256 blob."""
+    hexdigest = digest.split(":", 1)[1]
+    return reg.root / "blobs" / "sha256" / hexdigest[:2] / hexdigest
+
+
 def files_under(path: Path) -> list[Path]:
     if not path.exists():
         return []

@@ -1,13 +1,8 @@
 """registryctl fsck: finds corrupt and missing blobs, and --repair makes clients push them again."""
 from __future__ import annotations
 
-from helpers import assert_status, get_blob, get_manifest, make_image, sha256
+from helpers import assert_status, blob_file, get_blob, get_manifest, make_image, sha256
 from registryctl import fsck
-
-
-def blob_file(reg, digest: str):
-    hexdigest = digest.split(":", 1)[1]
-    return reg.root / "blobs" / "sha256" / hexdigest[:2] / hexdigest
 
 
 def test_clean_registry(registry):

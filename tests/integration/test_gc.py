@@ -10,14 +10,9 @@ import time
 
 import pytest
 
-from helpers import (OCI_INDEX, OCI_MANIFEST, descriptor, get_blob, get_manifest, http, index_body,
+from helpers import (OCI_INDEX, blob_file, OCI_MANIFEST, descriptor, get_blob, get_manifest, http, index_body,
                      make_image, put_manifest, sha256, assert_status)
 from registryctl import fsck, gc, registryctl, registryctl_binary
-
-
-def blob_file(reg, digest: str):
-    hexdigest = digest.split(":", 1)[1]
-    return reg.root / "blobs" / "sha256" / hexdigest[:2] / hexdigest
 
 
 def image_blobs(image) -> list[str]:
