@@ -174,15 +174,23 @@ public struct FilesystemBlobStore: BlobStore {
         let paths = digests.map(path(of:))
         let failures = Mutex<[any Error]>([])
         let lanes = min(Self.deletionLanes, paths.count)
-        DispatchQueue.concurrentPerform(iterations: lanes) { lane in
-            for index in stride(from: lane, to: paths.count, by: lanes) {
-                do {
-                    try POSIXFile.remove(paths[index])
-                } catch {
-                    failures.withLock { $0.append(error) }
+        // Threads of our own: GCD's concurrentPerform runs no wider than the core count,
+        // and these threads mostly wait on the disk.
+        let done = DispatchGroup()
+        for lane in 0..<lanes {
+            done.enter()
+            Thread.detachNewThread {
+                for index in stride(from: lane, to: paths.count, by: lanes) {
+                    do {
+                        try POSIXFile.remove(paths[index])
+                    } catch {
+                        failures.withLock { $0.append(error) }
+                    }
                 }
+                done.leave()
             }
         }
+        done.wait()
         if let failure = failures.withLock({ $0.first }) { throw failure }
         try POSIXFile.syncFileSystem(containing: root + "/blobs")
     }

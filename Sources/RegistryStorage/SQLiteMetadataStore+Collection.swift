@@ -26,18 +26,21 @@ extension SQLiteMetadataStore: CollectableMetadataStore {
                             WHERE mb.digest = repository_blob.digest AND m.repository_id = repository_blob.repository_id)
                         """,
                     arguments: [cutoff])
-                let unused = """
-                    b.created_at < ?
-                    AND NOT EXISTS (SELECT 1 FROM repository_blob rb WHERE rb.digest = b.digest)
-                    AND NOT EXISTS (SELECT 1 FROM manifest_blob mb WHERE mb.digest = b.digest)
-                    """
+                // Blobs that nothing links or references and that were stored before the grace
+                // period: computed once, queued for file deletion, and their rows removed.
                 try db.execute(
                     sql: """
-                        INSERT OR IGNORE INTO blob_deletion (digest, size, queued_at)
-                        SELECT b.digest, b.size, ? FROM blob b WHERE \(unused)
+                        CREATE TEMP TABLE gc_unused AS SELECT b.digest, b.size FROM blob b
+                        WHERE b.created_at < ?
+                        AND NOT EXISTS (SELECT 1 FROM repository_blob rb WHERE rb.digest = b.digest)
+                        AND NOT EXISTS (SELECT 1 FROM manifest_blob mb WHERE mb.digest = b.digest)
                         """,
-                    arguments: [now, cutoff])
-                try db.execute(sql: "DELETE FROM blob WHERE digest IN (SELECT b.digest FROM blob b WHERE \(unused))", arguments: [cutoff])
+                    arguments: [cutoff])
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO blob_deletion (digest, size, queued_at) SELECT digest, size, ? FROM gc_unused",
+                    arguments: [now])
+                try db.execute(sql: "DELETE FROM blob WHERE digest IN (SELECT digest FROM gc_unused)")
+                try db.execute(sql: "DROP TABLE gc_unused")
                 sweep.blobs = try Row.fetchAll(db, sql: "SELECT digest, size FROM blob_deletion ORDER BY digest")
                     .map { .init(digest: $0[0], size: $0[1]) }
                 sweep.uploads = try String.fetchAll(
