@@ -33,7 +33,7 @@ struct RegistryResponder: HTTPResponder {
                 "\(request.method.rawValue) \(request.uri.path) \(response.status.code)",
                 metadata: [
                     "status": "\(response.status.code)",
-                    "duration_ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
+                    "duration_ms": "\(Int(elapsed.inSeconds * 1000))",
                     "bytes": "\(response.headers[.contentLength] ?? "-")",
                 ])
         }

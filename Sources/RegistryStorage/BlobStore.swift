@@ -13,9 +13,6 @@ public protocol BlobStore: Sendable {
     /// lets a server answer 404 before it has promised a body.
     func open(_ digest: Digest, range: Range<Int64>) async throws -> (any BlobReader)?
 
-    /// Removes a blob's bytes. Absent blobs are not an error.
-    func delete(_ digest: Digest) async throws
-
     /// Creates an empty staging file for an upload.
     func createUpload(id: String) async throws
 

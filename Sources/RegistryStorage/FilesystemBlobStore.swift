@@ -62,14 +62,6 @@ public struct FilesystemBlobStore: BlobStore {
         }
     }
 
-    public func delete(_ digest: Digest) async throws {
-        let path = path(of: digest)
-        try await threadPool.runIfActive {
-            try POSIXFile.remove(path)
-            try POSIXFile.fsyncDirectory(POSIXFile.dirname(of: path))
-        }
-    }
-
     public func createUpload(id: String) async throws {
         let path = uploadPath(id)
         try await threadPool.runIfActive {

@@ -36,7 +36,6 @@ public struct CollectionSweep: Sendable {
     public var manifests: [RemovedManifest] = []
     /// Blobs whose files are to be deleted: this sweep's and any a cut-short run left behind.
     public var blobs: [RemovedBlob] = []
-    public var uploads: [String] = []
 
     public init() {}
 }
@@ -87,8 +86,8 @@ public protocol CollectableMetadataStore: Sendable {
 /// child references go with them); repository links to blobs that no manifest of that
 /// repository references and that were made before the grace period; then the rows of blobs
 /// that nothing links or references and that were stored before the grace period, which are
-/// queued in `blob_deletion`; and upload sessions older than `uploadAge`. Files go after
-/// the rows, each under the write lock and only when no row names the blob again.
+/// queued in `blob_deletion`. Files go after the rows, each under the write lock and only
+/// when no row names the blob again. Then upload sessions older than `uploadAge` are purged.
 ///
 /// **Why a push racing gc loses nothing.** A manifest push checks, inside its own write
 /// transaction, that every blob it references is linked in its repository, and records the
@@ -136,9 +135,6 @@ public struct GarbageCollector: Sendable {
         if options.dryRun {
             removed = sweep.blobs
         } else {
-            for id in sweep.uploads {
-                try await blobs.removeUpload(id: id)
-            }
             let sizes = Dictionary(sweep.blobs.map { ($0.digest, $0.size) }, uniquingKeysWith: { first, _ in first })
             let digests = sweep.blobs.compactMap { try? Digest(parsing: $0.digest) }
             let store = blobs
@@ -153,11 +149,13 @@ public struct GarbageCollector: Sendable {
                 progress(done, digests.count)
             }
         }
+        let uploads = try await UploadPurger(blobs: blobs, metadata: metadata)
+            .purge(olderThan: options.uploadAge, dryRun: options.dryRun)
         let elapsed = ContinuousClock.now - clock
         let report = CollectionReport(
             dryRun: options.dryRun, manifestsRemoved: sweep.manifests.count, blobsRemoved: removed.count,
-            bytesFreed: removed.reduce(0) { $0 + $1.size }, uploadsRemoved: sweep.uploads.count,
-            seconds: SQLiteMetadataStore.seconds(elapsed), sweepSeconds: SQLiteMetadataStore.seconds(swept),
+            bytesFreed: removed.reduce(0) { $0 + $1.size }, uploadsRemoved: uploads.count,
+            seconds: elapsed.inSeconds, sweepSeconds: swept.inSeconds,
             manifests: sweep.manifests, blobs: removed)
         if !options.dryRun {
             try await metadata.recordCollection(report, startedAt: started)
@@ -178,7 +176,7 @@ public struct UploadPurger: Sendable {
 
     /// - Returns: the ids purged (or, for a dry run, that would be).
     public func purge(olderThan age: Duration, dryRun: Bool) async throws -> [String] {
-        let cutoff = Date().addingTimeInterval(-SQLiteMetadataStore.seconds(age))
+        let cutoff = Date().addingTimeInterval(-age.inSeconds)
         let ids = try await metadata.purgeUploads(startedBefore: cutoff, dryRun: dryRun)
         if !dryRun {
             for id in ids {

@@ -5,8 +5,7 @@ import RegistryCore
 extension SQLiteMetadataStore: CollectableMetadataStore {
     public func sweep(_ options: CollectionOptions) async throws -> CollectionSweep {
         let now = Date().timeIntervalSince1970
-        let cutoff = now - Self.seconds(options.grace)
-        let uploadCutoff = now - Self.seconds(options.uploadAge)
+        let cutoff = now - options.grace.inSeconds
         return try await pool.writeWithoutTransaction { db in
             var sweep = CollectionSweep()
             try db.inTransaction(.immediate) {
@@ -43,9 +42,6 @@ extension SQLiteMetadataStore: CollectableMetadataStore {
                 try db.execute(sql: "DROP TABLE gc_unused")
                 sweep.blobs = try Row.fetchAll(db, sql: "SELECT digest, size FROM blob_deletion ORDER BY digest")
                     .map { .init(digest: $0[0], size: $0[1]) }
-                sweep.uploads = try String.fetchAll(
-                    db, sql: "SELECT id FROM upload WHERE started_at < ? ORDER BY id", arguments: [uploadCutoff])
-                try db.execute(sql: "DELETE FROM upload WHERE started_at < ?", arguments: [uploadCutoff])
                 try db.execute(sql: "DROP TABLE gc_keep")
                 return options.dryRun ? .rollback : .commit
             }
@@ -121,10 +117,6 @@ extension SQLiteMetadataStore: CollectableMetadataStore {
                     report.manifestsRemoved, report.blobsRemoved, report.bytesFreed, report.uploadsRemoved,
                 ])
         }
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }
 
