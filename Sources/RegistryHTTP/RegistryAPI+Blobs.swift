@@ -31,7 +31,6 @@ extension RegistryAPI {
         case .unsatisfiable:
             headers[.contentRange] = "bytes */\(size)"
             let error = RegistryError(.sizeInvalid, "requested range not satisfiable", detail: "size \(size)", status: 416)
-            headers[.contentType] = "application/json; charset=utf-8"
             return Response.json(error.jsonBody, status: .rangeNotSatisfiable, method: request.method, headers: headers)
         }
         headers[.contentLength] = String(range.count)
