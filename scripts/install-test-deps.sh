@@ -8,6 +8,11 @@ command -v dockerd >/dev/null || missing+=(docker.io)
 command -v skopeo >/dev/null || missing+=(skopeo)
 command -v podman >/dev/null || missing+=(podman)
 command -v docker-registry >/dev/null || missing+=(docker-registry)
+# the security tests: Apache's htpasswd -B, curl and openssl as TLS clients, ip for a network namespace
+command -v htpasswd >/dev/null || missing+=(apache2-utils)
+command -v curl >/dev/null || missing+=(curl)
+command -v openssl >/dev/null || missing+=(openssl)
+command -v ip >/dev/null || missing+=(iproute2)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -17,3 +22,5 @@ fi
 
 python3 -c 'import pytest, requests' 2>/dev/null || python3 -m pip install -q pytest requests
 python3 -c 'import oras.provider' 2>/dev/null || python3 -m pip install -q 'oras>=0.2.43,<0.3'
+# the test token server signs with PyJWT; cryptography makes its key and certificate
+python3 -c 'import jwt, cryptography.x509' 2>/dev/null || python3 -m pip install -q 'PyJWT>=2.6' 'cryptography>=41'

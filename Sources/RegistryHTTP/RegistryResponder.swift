@@ -14,12 +14,19 @@ struct RegistryResponder: HTTPResponder {
     let healthGatesRequests: Bool
     let extraHeaders: [(HTTPField.Name, String)]
     let accessLog: Bool
+    /// Authentication and access rules for `/v2/`.
+    var gate = AccessGate(authenticator: nil)
 
     func respond(to request: Request, context: Context) async throws -> Response {
         let start = ContinuousClock.now
         var response: Response
+        let (user, refusal) = await gate.check(request, logger: context.logger)
         do {
-            response = try await route(request, context: context)
+            if let refusal {
+                response = refusal
+            } else {
+                response = try await route(request, context: context)
+            }
         } catch {
             response = ErrorResponse.make(for: error, method: request.method, logger: context.logger)
         }
@@ -33,6 +40,7 @@ struct RegistryResponder: HTTPResponder {
                 "\(request.method.rawValue) \(request.uri.path) \(response.status.code)",
                 metadata: [
                     "status": "\(response.status.code)",
+                    "user": "\(user ?? "-")",
                     "duration_ms": "\(Int(elapsed.inSeconds * 1000))",
                     "bytes": "\(response.headers[.contentLength] ?? "-")",
                 ])

@@ -20,7 +20,7 @@ public struct RegistryServer {
     /// Opens storage, recovers from an unclean stop, serves until SIGTERM or SIGINT, then
     /// closes the database cleanly.
     public func run() async throws {
-        try refuseUnsupportedSettings()
+        let security = try await RegistrySecurity(configuration: configuration, logger: logger)
         let root = configuration.storage.rootDirectory
         let blobs = try FilesystemBlobStore(root: root)
         let metadata = try SQLiteMetadataStore(path: configuration.databasePath)
@@ -43,15 +43,15 @@ public struct RegistryServer {
                 }
                 return header.values.map { (name, $0) }
             },
-            accessLog: !configuration.log.accessLogDisabled)
+            accessLog: !configuration.log.accessLogDisabled, gate: security.gate)
         let app = Application<RegistryResponder>(
             responder: responder,
-            server: .registryHTTP1(idleTimeout: .seconds(120)),
+            server: security.serverBuilder(idleTimeout: .seconds(120)),
             configuration: .init(address: .hostname(configuration.http.host, port: configuration.http.port)),
-            services: services(health: health, blobs: blobs, metadata: metadata),
+            services: services(health: health, blobs: blobs, metadata: metadata) + security.services(logger: logger),
             logger: logger)
 
-        logStartup()
+        logStartup(auth: security.authenticationName)
         try await app.runService()
         try metadata.close()
         logger.info("registry stopped")
@@ -70,34 +70,23 @@ public struct RegistryServer {
         return services
     }
 
-    private func logStartup() {
+    private func logStartup(auth: String) {
         let http = configuration.http
-        let auth = configuration.auth.htpasswd != nil ? "htpasswd" : "none"
         logger.info(
             "berth registryd \(Self.version) listening on \(http.host):\(http.port)",
             metadata: [
-                "tls": "off", "auth": "\(auth)", "storage": "\(configuration.storage.rootDirectory)",
+                "tls": "\(http.tls == nil ? "off" : http.tls?.clientCAs.isEmpty == false ? "mutual" : "on")",
+                "auth": "\(auth)", "storage": "\(configuration.storage.rootDirectory)",
                 "database": "\(configuration.databasePath)",
                 "delete": "\(configuration.storage.deleteEnabled)",
             ])
-        if !configuration.listensOnLoopbackOnly, http.tls == nil, configuration.auth.htpasswd == nil {
+        if !configuration.listensOnLoopbackOnly, http.tls == nil, auth == "none" {
             logger.warning(
                 """
                 !!! SERVING PLAIN HTTP WITHOUT AUTHENTICATION ON \(http.host):\(http.port) !!! \
                 Anyone who can reach this address can push, pull and delete images. \
                 Set http.addr to 127.0.0.1:\(http.port), or configure http.tls and auth.
                 """)
-        }
-    }
-
-    /// Settings this build cannot honour yet: refusing them beats serving less securely
-    /// than the file asks.
-    private func refuseUnsupportedSettings() throws {
-        if configuration.http.tls != nil {
-            throw UnsupportedSetting(key: "http.tls", message: "TLS is not available in this build yet")
-        }
-        if configuration.auth.htpasswd != nil {
-            throw UnsupportedSetting(key: "auth.htpasswd", message: "authentication is not available in this build yet")
         }
     }
 }

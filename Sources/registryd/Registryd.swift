@@ -39,6 +39,9 @@ struct Registryd: AsyncParsableCommand {
         } catch let error as UnsupportedSetting {
             logger.critical("\(error)")
             throw ExitCode(2)
+        } catch let error as InvalidSetting {
+            logger.critical("\(error)")
+            throw ExitCode(2)
         }
     }
 }

@@ -10,9 +10,11 @@ import signal
 import socket
 import subprocess
 import time
+import warnings
 from pathlib import Path
 
 import requests
+import urllib3
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,7 +52,7 @@ class RegistryProcess:
     """A registryd child process with a config file in `workdir`."""
 
     def __init__(self, workdir: Path, *, config_text: str | None = None, delete: bool = True,
-                 extra_config: str = "", env: dict | None = None):
+                 extra_config: str = "", env: dict | None = None, tls: bool = False):
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.root = self.workdir / "data"
@@ -62,10 +64,12 @@ class RegistryProcess:
         self.env = dict(os.environ, **(env or {}))
         self.proc: subprocess.Popen | None = None
         self.log_path = self.workdir / "registryd.log"
+        # With tls=True the extra config carries http.tls; the server speaks HTTPS.
+        self.scheme = "https" if tls else "http"
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     @property
     def host(self) -> str:
@@ -81,8 +85,12 @@ class RegistryProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"registryd exited with {self.proc.returncode}:\n{self.log()}")
             try:
-                requests.get(self.url + "/v2/", timeout=1)
+                with warnings.catch_warnings():  # the probe does not check the certificate
+                    warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
+                    requests.get(self.url + "/v2/", timeout=1, verify=False)
                 return self
+            except requests.exceptions.SSLError:
+                return self  # listening; the handshake wants a client certificate
             except requests.ConnectionError:
                 time.sleep(0.1)
         self.stop()

@@ -7,6 +7,8 @@ extension RegistryConfiguration {
         /// `berth.manifests.allownondistributable`: layers with `urls` need not be in the
         /// registry. Off by default: such layers are refused.
         public var allowNonDistributable: Bool = false
+        /// `berth.access`: who may pull, push and delete where. See ``AccessPolicy``.
+        public var access = AccessPolicy()
 
         public init() {}
     }

@@ -169,7 +169,7 @@ struct ConfigReader {
     }
 
     private mutating func readAuth(_ auth: Section, into result: inout RegistryConfiguration.Auth) throws(ConfigurationError) {
-        warnUnknown(auth, known: ["htpasswd"], ignored: ["token", "silly"])
+        warnUnknown(auth, known: ["htpasswd", "token"], ignored: ["silly"])
         if let htpasswd = try section(auth, "htpasswd") {
             warnUnknown(htpasswd, known: ["realm", "path"])
             guard let path = try string(htpasswd, "path") else {
@@ -177,10 +177,14 @@ struct ConfigReader {
             }
             result.htpasswd = .init(realm: try string(htpasswd, "realm") ?? "Registry Realm", path: resolve(path))
         }
+        if let token = try section(auth, "token") { result.token = try readToken(token) }
+        if result.htpasswd != nil, result.token != nil {
+            throw error(auth.line, auth.path, "configure either htpasswd or token, not both")
+        }
     }
 
     private mutating func readBerth(_ berth: Section, into result: inout RegistryConfiguration.Berth) throws(ConfigurationError) {
-        warnUnknown(berth, known: ["mount", "manifests"])
+        warnUnknown(berth, known: ["mount", "manifests", "access"])
         if let mount = try section(berth, "mount") {
             warnUnknown(mount, known: ["anywhere"])
             if let anywhere = try bool(mount, "anywhere") { result.mountAnywhere = anywhere }
@@ -189,11 +193,12 @@ struct ConfigReader {
             warnUnknown(manifests, known: ["allownondistributable"])
             if let allow = try bool(manifests, "allownondistributable") { result.allowNonDistributable = allow }
         }
+        if let access = try section(berth, "access") { result.access = try readAccess(access) }
     }
 
     // MARK: Values
 
-    private func section(_ parent: Section, _ key: String) throws(ConfigurationError) -> Section? {
+    func section(_ parent: Section, _ key: String) throws(ConfigurationError) -> Section? {
         guard let node = parent.node(key), !node.isNull else { return nil }
         guard case .mapping(let entries, let line) = node else {
             throw error(node.line, parent.keyPath(key), "expected a mapping")
@@ -201,7 +206,7 @@ struct ConfigReader {
         return Section(path: parent.keyPath(key), entries: entries, line: line)
     }
 
-    private func string(_ parent: Section, _ key: String) throws(ConfigurationError) -> String? {
+    func string(_ parent: Section, _ key: String) throws(ConfigurationError) -> String? {
         guard let node = parent.node(key), !node.isNull else { return nil }
         guard case .scalar(let text, _) = node else {
             throw error(node.line, parent.keyPath(key), "expected a string")
@@ -209,7 +214,7 @@ struct ConfigReader {
         return text
     }
 
-    private func bool(_ parent: Section, _ key: String) throws(ConfigurationError) -> Bool? {
+    func bool(_ parent: Section, _ key: String) throws(ConfigurationError) -> Bool? {
         guard let text = try string(parent, key) else { return nil }
         switch text.lowercased() {
         case "true", "yes", "on": return true
@@ -234,7 +239,7 @@ struct ConfigReader {
         return value
     }
 
-    private func strings(_ node: ConfigNode, _ keyPath: String) throws(ConfigurationError) -> [String] {
+    func strings(_ node: ConfigNode, _ keyPath: String) throws(ConfigurationError) -> [String] {
         switch node {
         case .scalar(let text, _): return [text]
         case .sequence(let items, _):
@@ -246,7 +251,7 @@ struct ConfigReader {
         }
     }
 
-    private mutating func warnUnknown(_ section: Section, known: Set<String>, ignored: Set<String> = []) {
+    mutating func warnUnknown(_ section: Section, known: Set<String>, ignored: Set<String> = []) {
         for (key, value) in section.entries {
             let lower = key.lowercased()
             if known.contains(lower) { continue }
@@ -259,11 +264,11 @@ struct ConfigReader {
         }
     }
 
-    private func error(_ line: Int?, _ key: String?, _ message: String) -> ConfigurationError {
+    func error(_ line: Int?, _ key: String?, _ message: String) -> ConfigurationError {
         ConfigurationError(file: file, line: line, key: key, message: message)
     }
 
-    private func resolve(_ path: String) -> String {
+    func resolve(_ path: String) -> String {
         if path.hasPrefix("/") { return path }
         let base = baseDirectory.hasSuffix("/") ? String(baseDirectory.dropLast()) : baseDirectory
         var cleaned = path

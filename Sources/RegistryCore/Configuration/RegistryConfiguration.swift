@@ -62,8 +62,18 @@ public struct RegistryConfiguration: Sendable, Equatable {
         public var path: String
     }
 
+    /// `auth.token`: the Docker token authentication protocol.
+    public struct Token: Sendable, Equatable {
+        public var realm: String
+        public var service: String
+        public var issuer: String
+        /// PEM certificates whose keys may sign tokens.
+        public var rootCertBundle: String
+    }
+
     public struct Auth: Sendable, Equatable {
         public var htpasswd: HTPasswd?
+        public var token: Token?
     }
 
     public var version: String = "0.1"

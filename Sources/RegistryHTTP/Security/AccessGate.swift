@@ -1,0 +1,31 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import RegistryCore
+
+/// Authentication and authorization in front of every `/v2/` route; `/healthz` stays open.
+struct AccessGate: Sendable {
+    /// Nil when `config.yml` configures no authentication: everything is open.
+    let authenticator: (any RequestAuthenticator)?
+
+    /// Nil to go on (with the user name for the access log), or the refusal to send.
+    func check(_ request: Request, logger: Logger) async -> (user: String?, refusal: Response?) {
+        let path = request.uri.path
+        guard let authenticator, path == "/v2" || path.hasPrefix("/v2/") else { return (nil, nil) }
+        let scopes: [AccessScope]
+        if let route = Route(path: path) {
+            let mountFrom = request.query("mount") != nil ? request.query("from") : nil
+            scopes = AccessScope.required(for: route, method: request.method.rawValue, mountFrom: mountFrom)
+        } else {
+            scopes = []  // an unknown endpoint: 404 only for those who may ask
+        }
+        switch await authenticator.decide(authorization: request.headers[.authorization], scopes: scopes) {
+        case .allowed(let user):
+            return (user, nil)
+        case .refused(let error, let challenge):
+            var response = ErrorResponse.make(for: error, method: request.method, logger: logger)
+            if let challenge { response.headers[.wwwAuthenticate] = challenge }
+            return (nil, response)
+        }
+    }
+}
