@@ -113,7 +113,7 @@ def test_refused_algorithms(server, issuer):
     assert http("GET", server, path, headers=bearer(unsigned)).status_code == 401
     # HS256 keyed with the public certificate (the algorithm confusion attack).
     forged = jwt.encode({"iss": issuer.issuer, "aud": issuer.service, "exp": 9999999999, "access": access},
-                        "secret-of-nobody", algorithm="HS256")
+                        "a-secret-of-nobody-at-least-32-bytes", algorithm="HS256")
     assert http("GET", server, path, headers=bearer(forged)).status_code == 401
 
 

@@ -244,3 +244,12 @@ def test_registryctl_certs_rsa_serves(make_registry, tmp_path):
     resp = requests.get(reg.url + "/v2/", verify=str(out / "ca.pem"),
                         cert=(str(out / "cert.pem"), str(out / "key.pem")), timeout=10)
     assert resp.status_code == 200
+
+
+def test_sighup_without_tls_keeps_serving(registry):
+    for _ in range(3):
+        registry.proc.send_signal(signal.SIGHUP)
+        time.sleep(0.2)
+    assert wait_for_log(registry, "SIGHUP: reloading"), registry.log()
+    assert registry.proc.poll() is None
+    assert requests.get(registry.url + "/v2/", timeout=10).status_code == 200

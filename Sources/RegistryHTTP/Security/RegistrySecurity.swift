@@ -3,14 +3,18 @@ import HummingbirdCore
 import Logging
 import RegistryCore
 import ServiceLifecycle
+import UnixSignals
 
 /// TLS and authentication as `config.yml` asks for them, checked before the server listens.
 struct RegistrySecurity: Sendable {
     let tls: TLSContextSource?
     let gate: AccessGate
+    /// Trapped before the server listens, so that an early SIGHUP cannot end the process.
+    let hangups: UnixSignalsSequence
 
     /// Fails with an ``InvalidSetting`` naming the file that cannot be used.
     init(configuration: RegistryConfiguration, logger: Logger) async throws {
+        hangups = await UnixSignalsSequence(trapping: .sighup)
         tls = try configuration.http.tls.map(TLSContextSource.init(settings:))
         let policy = configuration.berth.access
         if let settings = configuration.auth.htpasswd {
@@ -43,7 +47,7 @@ struct RegistrySecurity: Sendable {
     func services(logger: Logger) -> [any Service] {
         let tls = self.tls
         return [
-            HangupReloadService(logger: logger) {
+            HangupReloadService(hangups: hangups, logger: logger) {
                 tls?.reload(logger: logger)
             }
         ]

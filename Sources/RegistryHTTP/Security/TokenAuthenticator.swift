@@ -79,7 +79,8 @@ struct TokenAuthenticator: RequestAuthenticator {
                 "the token does not grant the access this request needs",
                 challenge: challenge(scopes, error: "insufficient_scope"))
         }
-        return .allowed(user: claims.sub?.value)
+        let subject = claims.sub?.value ?? ""
+        return .allowed(user: subject.isEmpty ? nil : subject)
     }
 
     private func check(_ claims: RegistryTokenClaims) throws {
