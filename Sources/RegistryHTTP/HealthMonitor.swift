@@ -47,7 +47,7 @@ final class HealthMonitor: Service, Sendable {
     }
 
     func run() async throws {
-        while !Task.isShuttingDownGracefully {
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
             let report = await check()
             if report.healthy {
                 if consecutiveFailures.exchange(0, ordering: .relaxed) >= threshold {

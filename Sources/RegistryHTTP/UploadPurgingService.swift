@@ -10,7 +10,8 @@ struct UploadPurgingService: Service {
     let logger: Logger
 
     func run() async throws {
-        while !Task.isShuttingDownGracefully {
+        // Cancelled (another service failed, e.g. the port was taken): stop, do not spin.
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
             do {
                 let ids = try await purger.purge(olderThan: settings.age, dryRun: settings.dryRun)
                 if !ids.isEmpty {
