@@ -214,7 +214,7 @@ struct ConfigReader {
         return text
     }
 
-    func bool(_ parent: Section, _ key: String) throws(ConfigurationError) -> Bool? {
+    private func bool(_ parent: Section, _ key: String) throws(ConfigurationError) -> Bool? {
         guard let text = try string(parent, key) else { return nil }
         switch text.lowercased() {
         case "true", "yes", "on": return true

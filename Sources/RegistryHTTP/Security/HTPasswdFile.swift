@@ -47,6 +47,10 @@ final class HTPasswdFile: Sendable {
     }
 
     /// True when `password` is `user`'s. Runs bcrypt on NIO's thread pool, not on the caller's.
+    ///
+    /// Timing reveals nothing useful: an unknown user costs a bcrypt run like a known one, and
+    /// what bcrypt compares are two bcrypt outputs, whose shared prefix no one can steer
+    /// without knowing the password. The cache is keyed by a SHA-256 of user, password and hash.
     func verify(user: String, password: String) async -> Bool {
         reloadIfChanged()
         let stored = state.withLock { $0.entries.hashes[user] }
