@@ -40,6 +40,16 @@ public struct RegistryConfiguration: Sendable, Equatable {
         public var tls: TLS?
         public var secret: String?
         public var drainTimeout: Duration = .seconds(30)
+        /// The debug listener (`http.debug`), off unless `http.debug.addr` is set.
+        public var debug: Debug?
+    }
+
+    /// `http.debug`: a second listener for `/debug/health` and, when enabled, Prometheus metrics.
+    public struct Debug: Sendable, Equatable {
+        public var host: String
+        public var port: Int
+        public var prometheusEnabled: Bool = false
+        public var prometheusPath: String = "/metrics"
     }
 
     public struct Header: Sendable, Equatable {
