@@ -14,9 +14,13 @@ struct RegistryResponder: HTTPResponder {
     let healthGatesRequests: Bool
     let extraHeaders: [(HTTPField.Name, String)]
     let accessLog: Bool
+    /// Nil unless Prometheus metrics are enabled.
+    var metrics: RequestMetrics? = nil
 
     func respond(to request: Request, context: Context) async throws -> Response {
         let start = ContinuousClock.now
+        var request = request
+        metrics?.countingBody(of: &request)
         var response: Response
         do {
             response = try await route(request, context: context)
@@ -27,14 +31,16 @@ struct RegistryResponder: HTTPResponder {
         for (name, value) in extraHeaders {
             response.headers.append(HTTPField(name: name, value: value))
         }
+        let elapsed = ContinuousClock.now - start
+        metrics?.record(request, response: response, duration: elapsed)
         if accessLog {
-            let elapsed = ContinuousClock.now - start
             context.logger.info(
                 "\(request.method.rawValue) \(request.uri.path) \(response.status.code)",
                 metadata: [
                     "status": "\(response.status.code)",
                     "duration_ms": "\(Int(elapsed.inSeconds * 1000))",
                     "bytes": "\(response.headers[.contentLength] ?? "-")",
+                    "remote": "\(context.remoteAddress ?? "-")",
                 ])
         }
         return response
