@@ -106,15 +106,22 @@ def resume_and_finish(server, name: str, location: str, data: bytes):
 def test_sigterm_lets_a_slow_upload_finish_within_the_drain_time(make_registry):
     server = make_server(make_registry, drain=20)
     name = uniq()
-    data = rand_bytes(40 * CHUNK)  # 2.5 MiB over about 2 seconds
+    data = rand_bytes(80 * CHUNK)  # 5 MiB over about 4 seconds
     upload = SlowUpload(server, location_path(start_upload(server, name)), data, pause=0.05)
     upload.start()
     upload.wait_for_bytes(8 * CHUNK)
     os.kill(server.proc.pid, signal.SIGTERM)
-    time.sleep(0.3)
-    # No new connections once shutdown began.
-    with pytest.raises(requests.ConnectionError):
-        requests.get(server.url + "/v2/", timeout=2)
+    # New connections are refused soon after, while the upload is still being fed.
+    refused_at = None
+    deadline = time.time() + 3
+    while refused_at is None and time.time() < deadline:
+        try:
+            requests.get(server.url + "/v2/", timeout=1)
+            time.sleep(0.05)
+        except requests.ConnectionError:
+            refused_at = upload.sent
+    assert refused_at is not None, "the server still accepted connections 3s after SIGTERM"
+    assert refused_at < len(data), "the upload had ended before new connections were refused"
     status = server.proc.wait(30)
     server.proc = None
     upload.join(30)
