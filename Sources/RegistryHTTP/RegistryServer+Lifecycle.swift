@@ -35,6 +35,11 @@ extension RegistryServer {
         _ settings: RegistryConfiguration.Debug, registry: RegistryResponder, prometheus: PrometheusCollectorRegistry?,
         statistics: @escaping @Sendable () async throws -> RegistryStatistics
     ) -> any Service {
+        if !RegistryConfiguration.isLoopback(settings.host) {
+            logger.warning(
+                "http.debug.addr \(settings.host):\(settings.port) is reachable from other hosts; it serves health and metrics without authentication"
+            )
+        }
         let metrics = prometheus.map {
             DebugResponder.Metrics(
                 registry: $0, path: settings.prometheusPath,

@@ -91,7 +91,10 @@ public struct RegistryConfiguration: Sendable, Equatable {
     public var databasePath: String { storage.rootDirectory + "/registry.db" }
 
     /// True when the listener binds only to a loopback address.
-    public var listensOnLoopbackOnly: Bool {
-        http.host == "localhost" || http.host == "::1" || http.host.hasPrefix("127.")
+    public var listensOnLoopbackOnly: Bool { Self.isLoopback(http.host) }
+
+    /// True for a loopback host name or address.
+    public static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 }
