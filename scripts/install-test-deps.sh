@@ -13,6 +13,7 @@ command -v htpasswd >/dev/null || missing+=(apache2-utils)
 command -v curl >/dev/null || missing+=(curl)
 command -v openssl >/dev/null || missing+=(openssl)
 command -v ip >/dev/null || missing+=(iproute2)
+command -v systemd-analyze >/dev/null || missing+=(systemd)   # verifies deploy/registryd.service
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

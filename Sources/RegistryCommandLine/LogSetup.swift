@@ -2,7 +2,7 @@ import Logging
 import RegistryCore
 
 public enum LogSetup {
-    /// Sets up swift-log from `log.level` and `log.fields`.
+    /// Sets up swift-log from `log.level`, `log.formatter` (`text` or `json`) and `log.fields`.
     public static func bootstrap(_ settings: RegistryConfiguration.Log) -> Logger {
         let level: Logger.Level =
             switch settings.level {
@@ -12,8 +12,10 @@ public enum LogSetup {
             case "trace": .trace
             default: .info
             }
+        let json = settings.formatter == "json"
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardOutput(label: label)
+            var handler: any LogHandler =
+                json ? JSONLogHandler(label: label) : StreamLogHandler.standardOutput(label: label)
             handler.logLevel = level
             return handler
         }

@@ -40,6 +40,9 @@ enum ErrorResponse {
                 return RegistryError(.sizeInvalid, "request body too large", status: 413)
             }
             return RegistryError(.unknown, error.body ?? "request failed", status: error.status.code)
+        case is CancellationError:
+            logger.warning("request cancelled: the server is stopping")
+            return RegistryError(.unavailable, "the registry is shutting down; retry", status: 503)
         default:
             logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
             return RegistryError(.unknown, "internal server error")

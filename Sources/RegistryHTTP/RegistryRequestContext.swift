@@ -6,9 +6,12 @@ import NIOCore
 struct RegistryRequestContext: RequestContext {
     var coreContext: CoreRequestContextStorage
     let eventLoop: any EventLoop
+    /// The client's IP address, for the access log.
+    let remoteAddress: String?
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         eventLoop = source.channel.eventLoop
+        remoteAddress = source.channel.remoteAddress?.ipAddress
     }
 }

@@ -16,9 +16,13 @@ struct RegistryResponder: HTTPResponder {
     let accessLog: Bool
     /// Authentication and access rules for `/v2/`.
     var gate = AccessGate(authenticator: nil)
+    /// Nil unless Prometheus metrics are enabled.
+    var metrics: RequestMetrics? = nil
 
     func respond(to request: Request, context: Context) async throws -> Response {
         let start = ContinuousClock.now
+        var request = request
+        metrics?.countingBody(of: &request)
         var response: Response
         let (user, refusal) = await gate.check(request, logger: context.logger)
         do {
@@ -34,8 +38,9 @@ struct RegistryResponder: HTTPResponder {
         for (name, value) in extraHeaders {
             response.headers.append(HTTPField(name: name, value: value))
         }
+        let elapsed = ContinuousClock.now - start
+        metrics?.record(request, response: response, duration: elapsed)
         if accessLog {
-            let elapsed = ContinuousClock.now - start
             context.logger.info(
                 "\(request.method.rawValue) \(request.uri.path) \(response.status.code)",
                 metadata: [
@@ -43,6 +48,7 @@ struct RegistryResponder: HTTPResponder {
                     "user": "\(user ?? "-")",
                     "duration_ms": "\(Int(elapsed.inSeconds * 1000))",
                     "bytes": "\(response.headers[.contentLength] ?? "-")",
+                    "remote": "\(context.remoteAddress ?? "-")",
                 ])
         }
         return response

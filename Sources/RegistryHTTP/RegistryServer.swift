@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import Logging
+import Prometheus
 import RegistryCore
 import RegistryStorage
 import ServiceLifecycle
@@ -17,8 +18,8 @@ public struct RegistryServer {
         self.logger = logger
     }
 
-    /// Opens storage, recovers from an unclean stop, serves until SIGTERM or SIGINT, then
-    /// closes the database cleanly.
+    /// Opens storage, recovers from an unclean stop, serves until SIGTERM or SIGINT, drains
+    /// requests in flight for up to `http.draintimeout`, then closes the database cleanly.
     public func run() async throws {
         let security = try await RegistrySecurity(configuration: configuration, logger: logger)
         let root = configuration.storage.rootDirectory
@@ -34,7 +35,7 @@ public struct RegistryServer {
             blobs: blobs, metadata: CachedMetadataStore(metadata, externalChanges: ExternalChangeSignal(root: root)),
             deleteEnabled: configuration.storage.deleteEnabled,
             readOnly: configuration.storage.readOnly, berth: configuration.berth)
-        let responder = RegistryResponder(
+        var responder = RegistryResponder(
             api: api, health: health, healthGatesRequests: healthSettings.enabled,
             extraHeaders: configuration.http.headers.flatMap { header -> [(HTTPField.Name, String)] in
                 guard let name = HTTPField.Name(header.name) else {
@@ -44,6 +45,11 @@ public struct RegistryServer {
                 return header.values.map { (name, $0) }
             },
             accessLog: !configuration.log.accessLogDisabled, gate: security.gate)
+        var prometheus: PrometheusCollectorRegistry?
+        if configuration.http.debug?.prometheusEnabled == true {
+            prometheus = PrometheusSetup.bootstrap()
+            responder.metrics = RequestMetrics()
+        }
         let app = Application<RegistryResponder>(
             responder: responder,
             server: security.serverBuilder(idleTimeout: .seconds(120)),
@@ -51,8 +57,15 @@ public struct RegistryServer {
             services: services(health: health, blobs: blobs, metadata: metadata) + security.services(logger: logger),
             logger: logger)
 
+        var listeners: [any Service] = []
+        if let debug = configuration.http.debug {
+            listeners.append(
+                debugListener(debug, registry: responder, prometheus: prometheus, statistics: metadata.statistics))
+        }
+        listeners.append(app)
+
         logStartup(auth: security.authenticationName)
-        try await app.runService()
+        try await serve(listeners)
         try metadata.close()
         logger.info("registry stopped")
     }
@@ -79,6 +92,7 @@ public struct RegistryServer {
                 "auth": "\(auth)", "storage": "\(configuration.storage.rootDirectory)",
                 "database": "\(configuration.databasePath)",
                 "delete": "\(configuration.storage.deleteEnabled)",
+                "debug": "\(http.debug.map { "\($0.host):\($0.port)" } ?? "off")",
             ])
         if !configuration.listensOnLoopbackOnly, http.tls == nil, auth == "none" {
             logger.warning(

@@ -22,7 +22,12 @@ public struct FilesystemBlobStore: BlobStore {
     }
 
     public func path(of digest: Digest) -> String {
-        "\(root)/blobs/\(digest.algorithm.rawValue)/\(digest.hex.prefix(2))/\(digest.hex)"
+        "\(root)/\(Self.relativePath(of: digest))"
+    }
+
+    /// Where a blob's file lives relative to the storage root.
+    static func relativePath(of digest: Digest) -> String {
+        "blobs/\(digest.algorithm.rawValue)/\(digest.hex.prefix(2))/\(digest.hex)"
     }
 
     func uploadPath(_ id: String) -> String { "\(root)/uploads/\(id)" }

@@ -116,8 +116,9 @@ struct ConfigReader {
 
     private mutating func readHTTP(_ http: Section, into result: inout RegistryConfiguration.HTTP) throws(ConfigurationError) {
         warnUnknown(
-            http, known: ["addr", "net", "prefix", "host", "secret", "headers", "tls", "draintimeout", "relativeurls"],
-            ignored: ["debug", "http2", "h2c"])
+            http,
+            known: ["addr", "net", "prefix", "host", "secret", "headers", "tls", "draintimeout", "relativeurls", "debug"],
+            ignored: ["http2", "h2c"])
         if let addr = try string(http, "addr") {
             guard let (host, port) = Self.splitAddress(addr) else {
                 throw error(http.node("addr")?.line, http.keyPath("addr"), "expected host:port or :port, got \"\(addr)\"")
@@ -131,6 +132,7 @@ struct ConfigReader {
         if let prefix = try string(http, "prefix") { result.prefix = prefix }
         result.secret = try string(http, "secret")
         if let drain = try duration(http, "draintimeout") { result.drainTimeout = drain }
+        if let debug = try section(http, "debug") { result.debug = try readDebug(debug) }
         if let headers = try section(http, "headers") {
             result.headers = try headers.entries.map { (key, value) throws(ConfigurationError) in
                 RegistryConfiguration.Header(name: key, values: try strings(value, headers.keyPath(key)))
@@ -156,6 +158,26 @@ struct ConfigReader {
                 throw error(tls.line, tls.path, "both certificate and key are needed")
             }
         }
+    }
+
+    private mutating func readDebug(_ debug: Section) throws(ConfigurationError) -> RegistryConfiguration.Debug? {
+        warnUnknown(debug, known: ["addr", "prometheus"])
+        guard let addr = try string(debug, "addr") else { return nil }
+        guard let (host, port) = Self.splitAddress(addr) else {
+            throw error(debug.node("addr")?.line, debug.keyPath("addr"), "expected host:port or :port, got \"\(addr)\"")
+        }
+        var result = RegistryConfiguration.Debug(host: host, port: port)
+        if let prometheus = try section(debug, "prometheus") {
+            warnUnknown(prometheus, known: ["enabled", "path"])
+            result.prometheusEnabled = try bool(prometheus, "enabled") ?? false
+            if let path = try string(prometheus, "path") {
+                guard path.hasPrefix("/") else {
+                    throw error(prometheus.node("path")?.line, prometheus.keyPath("path"), "expected a path starting with /")
+                }
+                result.prometheusPath = path
+            }
+        }
+        return result
     }
 
     private mutating func readHealth(_ health: Section, into result: inout RegistryConfiguration.Health) throws(ConfigurationError) {

@@ -40,6 +40,16 @@ public struct RegistryConfiguration: Sendable, Equatable {
         public var tls: TLS?
         public var secret: String?
         public var drainTimeout: Duration = .seconds(30)
+        /// The debug listener (`http.debug`), off unless `http.debug.addr` is set.
+        public var debug: Debug?
+    }
+
+    /// `http.debug`: a second listener for `/debug/health` and, when enabled, Prometheus metrics.
+    public struct Debug: Sendable, Equatable {
+        public var host: String
+        public var port: Int
+        public var prometheusEnabled: Bool = false
+        public var prometheusPath: String = "/metrics"
     }
 
     public struct Header: Sendable, Equatable {
@@ -91,7 +101,10 @@ public struct RegistryConfiguration: Sendable, Equatable {
     public var databasePath: String { storage.rootDirectory + "/registry.db" }
 
     /// True when the listener binds only to a loopback address.
-    public var listensOnLoopbackOnly: Bool {
-        http.host == "localhost" || http.host == "::1" || http.host.hasPrefix("127.")
+    public var listensOnLoopbackOnly: Bool { Self.isLoopback(http.host) }
+
+    /// True for a loopback host name or address.
+    public static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 }

@@ -1,0 +1,55 @@
+import HTTPTypes
+import Hummingbird
+import Metrics
+import RegistryCore
+
+/// Per-request metrics through swift-metrics: requests by route kind, method and status,
+/// duration histograms, and bytes received and sent.
+///
+/// Routes are labelled by kind (`manifest`, `blob`, `upload`...), never by path, so the
+/// number of time series stays bounded however many repositories there are.
+struct RequestMetrics: Sendable {
+    private let bytesReceived = Counter(label: "registry_http_request_bytes_total")
+    private let bytesSent = Counter(label: "registry_http_response_bytes_total")
+
+    /// Counts the bytes of a request body as the handler reads them.
+    func countingBody(of request: inout Request) {
+        guard request.method == .put || request.method == .patch || request.method == .post else { return }
+        let counter = bytesReceived
+        request.body = RequestBody(
+            asyncSequence: request.body.map { buffer in
+                counter.increment(by: buffer.readableBytes)
+                return buffer
+            })
+    }
+
+    func record(_ request: Request, response: Response, duration: Duration) {
+        let route = Self.routeKind(request.uri.path)
+        let method = request.method.rawValue
+        Counter(
+            label: "registry_http_requests_total",
+            dimensions: [("route", route), ("method", method), ("status", String(response.status.code))]
+        ).increment()
+        Timer(label: "registry_http_request_duration_seconds", dimensions: [("route", route), ("method", method)])
+            .recordSeconds(duration.inSeconds)
+        if request.method != .head, let length = response.headers[.contentLength].flatMap(Int.init) {
+            bytesSent.increment(by: length)
+        }
+    }
+
+    /// The label for a path: the API route's kind, or `health`, or `other`.
+    static func routeKind(_ path: String) -> String {
+        if path == "/healthz" || path == "/debug/health" { return "health" }
+        switch Route(path: path) {
+        case .base: return "base"
+        case .catalog: return "catalog"
+        case .tags: return "tags"
+        case .manifest: return "manifest"
+        case .blob: return "blob"
+        case .uploads: return "uploads"
+        case .upload: return "upload"
+        case .referrers: return "referrers"
+        case nil: return "other"
+        }
+    }
+}
