@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a fresh Debian machine: Docker's daemon and CLI, skopeo,
-# podman, the reference registry (for the benchmark), and pytest, requests and the oras SDK.
+# podman, the reference registry (for the benchmark), strace, and pytest, requests and the oras SDK.
 set -euo pipefail
 
 missing=()
@@ -8,6 +8,7 @@ command -v dockerd >/dev/null || missing+=(docker.io)
 command -v skopeo >/dev/null || missing+=(skopeo)
 command -v podman >/dev/null || missing+=(podman)
 command -v docker-registry >/dev/null || missing+=(docker-registry)
+command -v strace >/dev/null || missing+=(strace)   # tests/integration/test_durability_trace.py
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
