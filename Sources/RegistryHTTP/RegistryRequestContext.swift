@@ -6,9 +6,12 @@ import NIOCore
 struct RegistryRequestContext: RequestContext {
     var coreContext: CoreRequestContextStorage
     let eventLoop: any EventLoop
+    /// The client's IP address, for per-client limits.
+    let clientAddress: String
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         eventLoop = source.channel.eventLoop
+        clientAddress = source.channel.remoteAddress?.ipAddress ?? "-"
     }
 }

@@ -14,6 +14,8 @@ struct RegistryResponder: HTTPResponder {
     let healthGatesRequests: Bool
     let extraHeaders: [(HTTPField.Name, String)]
     let accessLog: Bool
+    /// `berth.limits`: per-client rate and concurrent uploads.
+    let limiter: RequestLimiter
 
     func respond(to request: Request, context: Context) async throws -> Response {
         let start = ContinuousClock.now
@@ -51,7 +53,11 @@ struct RegistryResponder: HTTPResponder {
         if healthGatesRequests, !health.isServing {
             throw RegistryError(.unavailable, "the registry's storage is failing health checks", status: 503)
         }
-        return try await api.respond(to: route, request: request, context: context)
+        try limiter.admit(client: context.clientAddress)
+        guard RequestLimiter.isBlobUpload(route, request) else {
+            return try await api.respond(to: route, request: request, context: context)
+        }
+        return try await limiter.withUploadSlot { try await api.respond(to: route, request: request, context: context) }
     }
 
     private func healthResponse(_ request: Request) async -> Response {

@@ -43,10 +43,12 @@ public struct RegistryServer {
                 }
                 return header.values.map { (name, $0) }
             },
-            accessLog: !configuration.log.accessLogDisabled)
+            accessLog: !configuration.log.accessLogDisabled,
+            limiter: RequestLimiter(configuration.berth.limits))
         let app = Application<RegistryResponder>(
             responder: responder,
-            server: .registryHTTP1(idleTimeout: .seconds(120)),
+            server: .registryHTTP1(
+                idleTimeout: configuration.berth.limits.idleTimeout, readTimeout: configuration.berth.limits.readTimeout),
             configuration: .init(address: .hostname(configuration.http.host, port: configuration.http.port)),
             services: services(health: health, blobs: blobs, metadata: metadata),
             logger: logger)

@@ -7,6 +7,8 @@ extension RegistryConfiguration {
         /// `berth.manifests.allownondistributable`: layers with `urls` need not be in the
         /// registry. Off by default: such layers are refused.
         public var allowNonDistributable: Bool = false
+        /// `berth.limits`: request sizes, rates and timeouts.
+        public var limits = Limits()
 
         public init() {}
     }
