@@ -1,9 +1,7 @@
 """Hostile and malformed input at the HTTP level: huge headers, garbage instead of HTTP,
 slow clients, bodies that stop or lie, deeply nested JSON, path tricks. Each gets the right
 status and OCI error, stores nothing, and the server keeps serving."""
-import json
 import socket
-import threading
 import time
 
 import pytest
