@@ -35,16 +35,29 @@ def small_disk(tmp_path):
         subprocess.run(["umount", "-l", str(point)], check=False)
 
 
+def registry_at(make_registry, root: Path):
+    """A started registryd whose storage root is `root`."""
+    reg = make_registry()
+    reg.config_path.write_text(reg.config_path.read_text().replace(str(reg.root), str(root)))
+    reg.root = root
+    return reg.start()
+
+
+def session_with(reg, name: str, first: bytes) -> str:
+    """An upload session holding `first`; its location."""
+    loc = location_path(start_upload(reg, name))
+    resp = http("PATCH", reg, loc, data=first, headers={**OCTET, "Content-Range": f"0-{len(first) - 1}"})
+    assert_status(resp, 202)
+    return location_path(resp)
+
+
 def files_in(path: Path) -> list[str]:
     return [p.name for p in path.iterdir() if not p.name.startswith(".")]
 
 
 def test_full_disk_answers_507_and_recovers(small_disk, make_registry):
     root = small_disk / "data"
-    reg = make_registry(extra_config="")
-    reg.config_path.write_text(reg.config_path.read_text().replace(str(reg.root), str(root)))
-    reg.root = root
-    reg.start()
+    reg = registry_at(make_registry, root)
     name = uniq("full")
     kept = rand_bytes(1 << 20)
     kept_digest = push_blob(reg, name, kept)
@@ -82,17 +95,10 @@ def test_full_disk_answers_507_and_recovers(small_disk, make_registry):
 
 
 def test_chunk_that_fills_the_disk_is_rolled_back(small_disk, make_registry):
-    root = small_disk / "data"
-    reg = make_registry()
-    reg.config_path.write_text(reg.config_path.read_text().replace(str(reg.root), str(root)))
-    reg.root = root
-    reg.start()
+    reg = registry_at(make_registry, small_disk / "data")
     name = uniq("chunk")
     first = rand_bytes(1000)
-    loc = location_path(start_upload(reg, name))
-    resp = http("PATCH", reg, loc, data=first, headers={**OCTET, "Content-Range": "0-999"})
-    assert_status(resp, 202)
-    loc = location_path(resp)
+    loc = session_with(reg, name, first)
     ballast = small_disk / "ballast"
     ballast.write_bytes(b"\0" * (26 << 20))
     big = rand_bytes(8 << 20)
@@ -122,18 +128,12 @@ def test_read_only_remount_in_the_middle_of_an_upload(small_disk, make_registry,
         dbdir = tmp_path / "db"
         dbdir.mkdir()
         (bind / "registry.db").symlink_to(dbdir / "registry.db")
-        reg = make_registry()
-        reg.config_path.write_text(reg.config_path.read_text().replace(str(reg.root), str(bind)))
-        reg.root = bind
-        reg.start()
+        reg = registry_at(make_registry, bind)
         name = uniq("ro")
         kept = rand_bytes(5000)
         kept_digest = push_blob(reg, name, kept)
         first, rest = rand_bytes(3000), rand_bytes(2000)
-        loc = location_path(start_upload(reg, name))
-        resp = http("PATCH", reg, loc, data=first, headers={**OCTET, "Content-Range": "0-2999"})
-        assert_status(resp, 202)
-        loc = location_path(resp)
+        loc = session_with(reg, name, first)
 
         mount("-o", "remount,bind,ro", str(bind))
         resp = http("PATCH", reg, loc, data=rest, headers={**OCTET, "Content-Range": "3000-4999"})
