@@ -7,6 +7,8 @@ let package = Package(
     products: [
         .executable(name: "registryd", targets: ["registryd"]),
         .executable(name: "registryctl", targets: ["registryctl"]),
+        // For the fuzz targets in fuzz/Package.swift.
+        .library(name: "RegistryCore", targets: ["RegistryCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),

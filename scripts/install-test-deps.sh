@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a fresh Debian machine: Docker's daemon and CLI, skopeo,
-# podman, the reference registry (for the benchmark), and pytest, requests and the oras SDK.
+# podman, the reference registry (for the benchmark), strace, and pytest, requests and the oras SDK.
 set -euo pipefail
 
 missing=()
@@ -14,6 +14,7 @@ command -v curl >/dev/null || missing+=(curl)
 command -v openssl >/dev/null || missing+=(openssl)
 command -v ip >/dev/null || missing+=(iproute2)
 command -v systemd-analyze >/dev/null || missing+=(systemd)   # verifies deploy/registryd.service
+command -v strace >/dev/null || missing+=(strace)   # tests/integration/test_durability_trace.py
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -19,6 +19,11 @@ results="$bin/compat-results.json"
 rm -f "$results"
 REGISTRYD_BIN="$bin/registryd" BERTH_COMPAT_RESULTS="$results" python3 -m pytest tests -q -p no:cacheprovider "$@"
 
+if [ "${BERTH_FUZZ_SECONDS:-20}" != 0 ]; then
+  echo "== fuzzing (scripts/fuzz.sh, ${BERTH_FUZZ_SECONDS:-20}s per target)"
+  scripts/fuzz.sh "${BERTH_FUZZ_SECONDS:-20}"
+fi
+
 if [ $# -eq 0 ]; then
   echo "== client compatibility table (README.md)"
   python3 scripts/compat_table.py "$results" README.md

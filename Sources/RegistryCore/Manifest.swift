@@ -11,6 +11,11 @@ public struct Manifest: Sendable {
 
     public static let maximumSize = 4 * 1024 * 1024
 
+    /// 413 for a body over `limit` bytes.
+    public static func tooLarge(_ limit: Int) -> RegistryError {
+        RegistryError(.sizeInvalid, "manifest is larger than the limit", detail: "limit \(limit) bytes", status: 413)
+    }
+
     public let bytes: [UInt8]
     public let digest: Digest
     public let mediaType: String
@@ -37,10 +42,11 @@ public struct Manifest: Sendable {
     ///   - bytes: the exact body, at most ``maximumSize``.
     ///   - contentType: the request's `Content-Type`, if any.
     ///   - algorithm: the digest algorithm to identify it with.
-    public init(bytes: [UInt8], contentType: String?, algorithm: DigestAlgorithm = .sha256) throws(RegistryError) {
-        guard bytes.count <= Self.maximumSize else {
-            throw RegistryError(.sizeInvalid, "manifest is larger than 4 MiB", status: 413)
-        }
+    ///   - maximumSize: the largest body accepted (`berth.limits.manifestsize`).
+    public init(
+        bytes: [UInt8], contentType: String?, algorithm: DigestAlgorithm = .sha256, maximumSize: Int = Self.maximumSize
+    ) throws(RegistryError) {
+        guard bytes.count <= maximumSize else { throw Self.tooLarge(maximumSize) }
         let declaredType = contentType.map(MediaType.essence).flatMap { type in
             type.isEmpty || type == MediaType.json || type == MediaType.octetStream ? nil : type
         }

@@ -13,6 +13,7 @@ enum ErrorResponse {
         headers[.contentType] = "application/json; charset=utf-8"
         let body = ByteBuffer(string: registryError.jsonBody)
         headers[.contentLength] = String(body.readableBytes)
+        if let limited = error as? TooManyRequests { headers[.retryAfter] = String(limited.retryAfter) }
         // A HEAD answer carries the status and headers only.
         return Response(
             status: .init(code: registryError.status), headers: headers,
@@ -23,6 +24,8 @@ enum ErrorResponse {
         switch error {
         case let error as RegistryError:
             return error
+        case let limited as TooManyRequests:
+            return limited.registryError
         case let failure as any StorageFailure where failure.isNoSpace:
             logger.error("storage is full", metadata: ["error": "\(failure)"])
             return RegistryError(.unavailable, "the registry's storage is full", status: 507)

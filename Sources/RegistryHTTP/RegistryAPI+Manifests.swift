@@ -27,10 +27,13 @@ extension RegistryAPI {
 
     /// `PUT /v2/<name>/manifests/<reference>`: validate, check references, store, tag.
     func putManifest(_ name: RepositoryName, _ reference: Reference, _ request: Request) async throws -> Response {
-        let bytes = try await Self.collect(request.body, limit: Manifest.maximumSize)
+        let limit = berth.limits.manifestSize
+        if let length = request.contentLength, length > limit { throw Manifest.tooLarge(limit) }
+        let bytes = try await Self.collect(request.body, limit: limit)
         let algorithm: DigestAlgorithm
         if case .digest(let digest) = reference { algorithm = digest.algorithm } else { algorithm = .sha256 }
-        var manifest = try Manifest(bytes: bytes, contentType: request.headers[.contentType], algorithm: algorithm)
+        var manifest = try Manifest(
+            bytes: bytes, contentType: request.headers[.contentType], algorithm: algorithm, maximumSize: limit)
         if berth.allowNonDistributable, !manifest.externalLayers.isEmpty {
             manifest = try manifest.trustingExternalLayers()
         }
@@ -83,7 +86,7 @@ extension RegistryAPI {
         var bytes: [UInt8] = []
         for try await chunk in body {
             guard bytes.count + chunk.readableBytes <= limit else {
-                throw RegistryError(.sizeInvalid, "manifest is larger than 4 MiB", status: 413)
+                throw Manifest.tooLarge(limit)
             }
             bytes.append(contentsOf: chunk.readableBytesView)
         }

@@ -59,23 +59,11 @@ extension RegistryAPI {
 
     // MARK: Helpers
 
-    /// The start of `Content-Range: <start>-<end>` (also accepted with a `bytes ` prefix),
-    /// checked against `Content-Length` when both are given.
+    /// The start of `Content-Range`, checked against `Content-Length` when both are given.
     private func contentRangeStart(_ request: Request) throws(RegistryError) -> Int64? {
-        guard let header = request.headers[.contentRange] else { return nil }
-        var text = Substring(header)
-        if text.hasPrefix("bytes ") { text = text.dropFirst(6) }
-        if let slash = text.firstIndex(of: "/") { text = text[..<slash] }
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 2, let start = Int64(parts[0]), let end = Int64(parts[1]), start >= 0, end >= start - 1
-        else {
-            throw RegistryError(.blobUploadInvalid, "malformed Content-Range", detail: header, status: 416)
+        try request.headers[.contentRange].map { header throws(RegistryError) in
+            try ContentRange(parsing: header, contentLength: request.contentLength).start
         }
-        if let length = request.contentLength, length != end - start + 1 {
-            throw RegistryError(
-                .blobUploadInvalid, "Content-Range and Content-Length disagree", detail: header, status: 416)
-        }
-        return start
     }
 
     private func blobCreated(_ name: RepositoryName, _ digest: Digest) -> Response {

@@ -6,16 +6,23 @@ import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 
-/// Hummingbird's HTTP/1 child channel with ``HTTP10ConnectionHandler`` in its pipeline.
+/// Hummingbird's HTTP/1 child channel with ``HTTP10ConnectionHandler`` in its pipeline, plus
+/// the read timeout (``RawReadTimeoutHandler``) and OCI answers to unparseable requests
+/// (``HTTPParseErrorHandler``).
 struct RegistryHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
     typealias Value = NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>
 
     let responder: HTTPChannelHandler.Responder
     /// Time before an idle connection is closed.
     let idleTimeout: Duration
+    /// Time a client may take to send a request head, or let its body stall.
+    let readTimeout: Duration
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
+            let readState = RequestReadState()
+            try channel.pipeline.syncOperations.addHandler(
+                RawReadTimeoutHandler(state: readState, timeout: readTimeout, logger: logger))
             try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                 withPipeliningAssistance: false,  // NIOAsyncChannel handles requests one at a time
                 withErrorHandling: false,  // Hummingbird answers parse errors itself
@@ -23,6 +30,8 @@ struct RegistryHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
                 withEncoderConfiguration: .init(),
                 withDecoderLimitConfiguration: .init()
             )
+            try channel.pipeline.syncOperations.addHandler(RequestPhaseHandler(state: readState))
+            try channel.pipeline.syncOperations.addHandler(HTTPParseErrorHandler())
             try channel.pipeline.syncOperations.addHandler(HTTP10ConnectionHandler())
             try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
             try channel.pipeline.syncOperations.addHandler(
@@ -39,7 +48,9 @@ struct RegistryHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
 
 extension HTTPServerBuilder {
     /// HTTP/1.1 and HTTP/1.0 with ``RegistryHTTP1Channel``.
-    static func registryHTTP1(idleTimeout: Duration) -> HTTPServerBuilder {
-        .init { responder in RegistryHTTP1Channel(responder: responder, idleTimeout: idleTimeout) }
+    static func registryHTTP1(idleTimeout: Duration, readTimeout: Duration) -> HTTPServerBuilder {
+        .init { responder in
+            RegistryHTTP1Channel(responder: responder, idleTimeout: idleTimeout, readTimeout: readTimeout)
+        }
     }
 }

@@ -6,8 +6,10 @@ import NIOCore
 struct RegistryRequestContext: RequestContext {
     var coreContext: CoreRequestContextStorage
     let eventLoop: any EventLoop
-    /// The client's IP address, for the access log.
+    /// The client's IP address, for the access log and per-client limits.
     let remoteAddress: String?
+    /// ``remoteAddress``, or "-" when the channel has none.
+    var clientAddress: String { remoteAddress ?? "-" }
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

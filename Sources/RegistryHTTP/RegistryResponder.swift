@@ -18,6 +18,8 @@ struct RegistryResponder: HTTPResponder {
     var gate = AccessGate(authenticator: nil)
     /// Nil unless Prometheus metrics are enabled.
     var metrics: RequestMetrics? = nil
+    /// `berth.limits`: per-client rate and concurrent uploads.
+    let limiter: RequestLimiter
 
     func respond(to request: Request, context: Context) async throws -> Response {
         let start = ContinuousClock.now
@@ -65,7 +67,11 @@ struct RegistryResponder: HTTPResponder {
         if healthGatesRequests, !health.isServing {
             throw RegistryError(.unavailable, "the registry's storage is failing health checks", status: 503)
         }
-        return try await api.respond(to: route, request: request, context: context)
+        try limiter.admit(client: context.clientAddress)
+        guard RequestLimiter.isBlobUpload(route, request) else {
+            return try await api.respond(to: route, request: request, context: context)
+        }
+        return try await limiter.withUploadSlot { try await api.respond(to: route, request: request, context: context) }
     }
 
     private func healthResponse(_ request: Request) async -> Response {

@@ -44,15 +44,17 @@ public struct RegistryServer {
                 }
                 return header.values.map { (name, $0) }
             },
-            accessLog: !configuration.log.accessLogDisabled, gate: security.gate)
+            accessLog: !configuration.log.accessLogDisabled, gate: security.gate,
+            limiter: RequestLimiter(configuration.berth.limits))
         var prometheus: PrometheusCollectorRegistry?
         if configuration.http.debug?.prometheusEnabled == true {
             prometheus = PrometheusSetup.bootstrap()
             responder.metrics = RequestMetrics()
         }
+        let limits = configuration.berth.limits
         let app = Application<RegistryResponder>(
             responder: responder,
-            server: security.serverBuilder(idleTimeout: .seconds(120)),
+            server: security.serverBuilder(idleTimeout: limits.idleTimeout, readTimeout: limits.readTimeout),
             configuration: .init(address: .hostname(configuration.http.host, port: configuration.http.port)),
             services: services(health: health, blobs: blobs, metadata: metadata) + security.services(logger: logger),
             logger: logger)

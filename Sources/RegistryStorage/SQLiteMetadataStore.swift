@@ -13,11 +13,20 @@ public final class SQLiteMetadataStore: MetadataStore {
         var configuration = Configuration()
         configuration.busyMode = .timeout(15)
         configuration.label = "registry"
-        configuration.prepareDatabase { db in
+        pool = try DatabasePool(path: path, configuration: configuration)
+        // Set on the writer after the pool is open: GRDB turns WAL on with `synchronous =
+        // NORMAL` after `prepareDatabase` runs, and NORMAL does not fsync the WAL at commit
+        // (a committed row could vanish on power loss). tests/integration/test_durability_trace.py
+        // checks the fsync in the system calls.
+        try pool.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
-        pool = try DatabasePool(path: path, configuration: configuration)
         try SQLiteSchema.migrator.migrate(pool)
+    }
+
+    /// The writer's `PRAGMA synchronous` (2 is FULL).
+    func writerSynchronousMode() throws -> Int {
+        try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
     /// Checkpoints the WAL and closes the database.

@@ -27,6 +27,14 @@ import Testing
         try FileManager.default.contentsOfDirectory(atPath: root + "/uploads")
     }
 
+    /// Regression: GRDB's pool set `synchronous = NORMAL` on the writer after our
+    /// `prepareDatabase` asked for FULL, so commits did not fsync the WAL.
+    @Test func writerCommitsWithSynchronousFull() throws {
+        let (_, metadata, _) = try open()
+        #expect(try metadata.writerSynchronousMode() == 2)
+        try metadata.close()
+    }
+
     @Test func chunkedUploadSurvivesARestart() async throws {
         let digest = DigestHasher.digest(of: Array("hello world".utf8))
         var (blobs, metadata, uploads) = try open()

@@ -9,6 +9,8 @@ extension RegistryConfiguration {
         public var allowNonDistributable: Bool = false
         /// `berth.access`: who may pull, push and delete where. See ``AccessPolicy``.
         public var access = AccessPolicy()
+        /// `berth.limits`: request sizes, rates and timeouts.
+        public var limits = Limits()
 
         public init() {}
     }

@@ -206,7 +206,7 @@ struct ConfigReader {
     }
 
     private mutating func readBerth(_ berth: Section, into result: inout RegistryConfiguration.Berth) throws(ConfigurationError) {
-        warnUnknown(berth, known: ["mount", "manifests", "access"])
+        warnUnknown(berth, known: ["mount", "manifests", "access", "limits"])
         if let mount = try section(berth, "mount") {
             warnUnknown(mount, known: ["anywhere"])
             if let anywhere = try bool(mount, "anywhere") { result.mountAnywhere = anywhere }
@@ -216,6 +216,41 @@ struct ConfigReader {
             if let allow = try bool(manifests, "allownondistributable") { result.allowNonDistributable = allow }
         }
         if let access = try section(berth, "access") { result.access = try readAccess(access) }
+        if let limits = try section(berth, "limits") { try readLimits(limits, into: &result.limits) }
+    }
+
+    private mutating func readLimits(
+        _ limits: Section, into result: inout RegistryConfiguration.Limits
+    ) throws(ConfigurationError) {
+        warnUnknown(limits, known: ["manifestsize", "concurrentuploads", "ratelimit", "readtimeout", "idletimeout"])
+        if let size = try int(limits, "manifestsize") {
+            guard size >= 1024 else {
+                throw error(limits.node("manifestsize")?.line, limits.keyPath("manifestsize"), "must be at least 1024 bytes")
+            }
+            result.manifestSize = size
+        }
+        if let uploads = try int(limits, "concurrentuploads") { result.concurrentUploads = max(0, uploads) }
+        for (key, path) in [("readtimeout", \RegistryConfiguration.Limits.readTimeout), ("idletimeout", \.idleTimeout)] {
+            guard let value = try duration(limits, key) else { continue }
+            guard value > .zero else { throw error(limits.node(key)?.line, limits.keyPath(key), "must be longer than 0s") }
+            result[keyPath: path] = value
+        }
+        if let rate = try section(limits, "ratelimit") {
+            warnUnknown(rate, known: ["requestspersecond", "burst"])
+            let perSecond = try string(rate, "requestspersecond").map { text throws(ConfigurationError) in
+                guard let value = Double(text), value > 0, value.isFinite else {
+                    throw error(
+                        rate.node("requestspersecond")?.line, rate.keyPath("requestspersecond"),
+                        "expected a positive number, got \"\(text)\"")
+                }
+                return value
+            }
+            if let perSecond {
+                let burst = try int(rate, "burst") ?? Int(perSecond.rounded(.up))
+                guard burst >= 1 else { throw error(rate.node("burst")?.line, rate.keyPath("burst"), "must be at least 1") }
+                result.rateLimit = .init(requestsPerSecond: perSecond, burst: burst)
+            }
+        }
     }
 
     // MARK: Values

@@ -26,10 +26,11 @@ struct ReloadableTLSChannel<BaseChannel: ServerChildChannel>: ServerChildChannel
 
 extension HTTPServerBuilder {
     /// ``RegistryHTTP1Channel`` behind TLS from `contexts`.
-    static func registryHTTPS(idleTimeout: Duration, contexts: TLSContextSource) -> HTTPServerBuilder {
+    static func registryHTTPS(idleTimeout: Duration, readTimeout: Duration, contexts: TLSContextSource) -> HTTPServerBuilder {
         .init { responder in
             ReloadableTLSChannel(
-                base: RegistryHTTP1Channel(responder: responder, idleTimeout: idleTimeout), contexts: contexts)
+                base: RegistryHTTP1Channel(responder: responder, idleTimeout: idleTimeout, readTimeout: readTimeout),
+                contexts: contexts)
         }
     }
 }

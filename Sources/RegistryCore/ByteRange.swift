@@ -1,6 +1,6 @@
 /// A single `Range: bytes=…` request, resolved against a blob's size.
-enum ByteRange {
-    enum Resolution: Equatable {
+public enum ByteRange {
+    public enum Resolution: Sendable, Equatable {
         /// No usable Range header: serve everything.
         case whole
         /// Serve `lowerBound..<upperBound`.
@@ -11,7 +11,7 @@ enum ByteRange {
 
     /// Resolves `bytes=a-b`, `bytes=a-` and `bytes=-n`. Multiple ranges and malformed headers
     /// are ignored (RFC 9110 allows serving the whole representation instead).
-    static func resolve(_ header: String?, size: Int64) -> Resolution {
+    public static func resolve(_ header: String?, size: Int64) -> Resolution {
         guard let header, header.hasPrefix("bytes=") else { return .whole }
         let spec = header.dropFirst("bytes=".count).filter { $0 != " " }
         guard !spec.contains(","), let dash = spec.firstIndex(of: "-") else { return .whole }
@@ -26,6 +26,7 @@ enum ByteRange {
         guard start < size else { return .unsatisfiable }
         if last.isEmpty { return .partial(start..<size) }
         guard let end = Int64(last), end >= start else { return .whole }
-        return .partial(start..<min(end + 1, size))
+        // `end` may be Int64.max: clamp before adding one.
+        return .partial(start..<(end >= size - 1 ? size : end + 1))
     }
 }
