@@ -106,10 +106,3 @@ public struct RegistryServer {
         }
     }
 }
-
-/// A configured feature this build does not provide.
-public struct UnsupportedSetting: Error, CustomStringConvertible {
-    public var key: String
-    public var message: String
-    public var description: String { "\(key): \(message)" }
-}

@@ -36,9 +36,6 @@ struct Registryd: AsyncParsableCommand {
         }
         do {
             try await RegistryServer(configuration: configuration, logger: logger).run()
-        } catch let error as UnsupportedSetting {
-            logger.critical("\(error)")
-            throw ExitCode(2)
         } catch let error as InvalidSetting {
             logger.critical("\(error)")
             throw ExitCode(2)
