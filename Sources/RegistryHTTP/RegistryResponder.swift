@@ -26,12 +26,13 @@ struct RegistryResponder: HTTPResponder {
         var request = request
         metrics?.countingBody(of: &request)
         var response: Response
-        let (user, refusal) = await gate.check(request, logger: context.logger)
+        let route = Route(path: request.uri.path)
+        let (user, refusal) = await gate.check(request, route: route, logger: context.logger)
         do {
             if let refusal {
                 response = refusal
             } else {
-                response = try await route(request, context: context)
+                response = try await respond(to: request, route: route, context: context)
             }
         } catch {
             response = ErrorResponse.make(for: error, method: request.method, logger: context.logger)
@@ -41,7 +42,7 @@ struct RegistryResponder: HTTPResponder {
             response.headers.append(HTTPField(name: name, value: value))
         }
         let elapsed = ContinuousClock.now - start
-        metrics?.record(request, response: response, duration: elapsed)
+        metrics?.record(request, route: route, response: response, duration: elapsed)
         if accessLog {
             context.logger.info(
                 "\(request.method.rawValue) \(request.uri.path) \(response.status.code)",
@@ -56,12 +57,12 @@ struct RegistryResponder: HTTPResponder {
         return response
     }
 
-    private func route(_ request: Request, context: Context) async throws -> Response {
+    private func respond(to request: Request, route: Route?, context: Context) async throws -> Response {
         let path = request.uri.path
         if path == "/healthz" || path == "/debug/health" {
             return await healthResponse(request)
         }
-        guard let route = Route(path: path) else {
+        guard let route else {
             throw RegistryError(.unsupported, "no such endpoint", detail: String(path.prefix(256)), status: 404)
         }
         if healthGatesRequests, !health.isServing {

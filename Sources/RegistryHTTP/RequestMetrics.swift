@@ -23,8 +23,8 @@ struct RequestMetrics: Sendable {
             })
     }
 
-    func record(_ request: Request, response: Response, duration: Duration) {
-        let route = Self.routeKind(request.uri.path)
+    func record(_ request: Request, route parsed: Route?, response: Response, duration: Duration) {
+        let route = Self.routeKind(request.uri.path, parsed)
         let method = request.method.rawValue
         Counter(
             label: "registry_http_requests_total",
@@ -37,10 +37,10 @@ struct RequestMetrics: Sendable {
         }
     }
 
-    /// The label for a path: the API route's kind, or `health`, or `other`.
-    static func routeKind(_ path: String) -> String {
+    /// The label for a path (`route` is that path parsed): the API route's kind, or `health`, or `other`.
+    static func routeKind(_ path: String, _ route: Route?) -> String {
         if path == "/healthz" || path == "/debug/health" { return "health" }
-        switch Route(path: path) {
+        switch route {
         case .base: return "base"
         case .catalog: return "catalog"
         case .tags: return "tags"

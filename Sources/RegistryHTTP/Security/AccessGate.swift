@@ -9,11 +9,12 @@ struct AccessGate: Sendable {
     let authenticator: (any RequestAuthenticator)?
 
     /// Nil to go on (with the user name for the access log), or the refusal to send.
-    func check(_ request: Request, logger: Logger) async -> (user: String?, refusal: Response?) {
+    /// `route` is the request's path already parsed (nil when it names no endpoint).
+    func check(_ request: Request, route: Route?, logger: Logger) async -> (user: String?, refusal: Response?) {
         let path = request.uri.path
         guard let authenticator, path == "/v2" || path.hasPrefix("/v2/") else { return (nil, nil) }
         let scopes: [AccessScope]
-        if let route = Route(path: path) {
+        if let route {
             let mountFrom = request.query("mount") != nil ? request.query("from") : nil
             scopes = AccessScope.required(for: route, method: request.method.rawValue, mountFrom: mountFrom)
         } else {
