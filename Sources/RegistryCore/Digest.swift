@@ -41,7 +41,7 @@ public struct Digest: Hashable, Sendable, CustomStringConvertible, Comparable {
     public static func < (lhs: Digest, rhs: Digest) -> Bool { lhs.description < rhs.description }
 }
 
-public enum DigestAlgorithm: String, Sendable, CaseIterable {
+public enum DigestAlgorithm: String, Sendable, CaseIterable, Codable {
     case sha256
     case sha512
 

@@ -11,9 +11,9 @@ public struct Manifest: Sendable {
 
     public static let maximumSize = 4 * 1024 * 1024
 
-    /// 413 for a body over `limit` bytes.
+    /// The refusal of a body over `limit` bytes.
     public static func tooLarge(_ limit: Int) -> RegistryError {
-        RegistryError(.sizeInvalid, "manifest is larger than the limit", detail: "limit \(limit) bytes", status: 413)
+        RegistryError(.sizeInvalid, "manifest is larger than the limit", detail: "limit \(limit) bytes", condition: .tooLarge)
     }
 
     public let bytes: [UInt8]

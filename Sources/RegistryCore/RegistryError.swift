@@ -1,4 +1,5 @@
-/// The error codes of the OCI Distribution Specification (and the Docker Registry API v2).
+/// The error codes of the OCI Distribution Specification (and the Docker Registry API v2):
+/// the vocabulary in which the registry's rules say what went wrong.
 public enum ErrorCode: String, Sendable, CaseIterable, Codable {
     case blobUnknown = "BLOB_UNKNOWN"
     case blobUploadInvalid = "BLOB_UPLOAD_INVALID"
@@ -16,68 +17,58 @@ public enum ErrorCode: String, Sendable, CaseIterable, Codable {
     case tooManyRequests = "TOOMANYREQUESTS"
     case unavailable = "UNAVAILABLE"
     case unknown = "UNKNOWN"
-
-    /// The HTTP status the specification pairs with the code when nothing more specific applies.
-    public var defaultStatus: Int {
-        switch self {
-        case .blobUnknown, .blobUploadUnknown, .manifestUnknown, .nameUnknown: 404
-        case .blobUploadInvalid, .digestInvalid, .manifestBlobUnknown, .manifestInvalid,
-            .nameInvalid, .sizeInvalid:
-            400
-        case .unauthorized: 401
-        case .denied: 403
-        case .unsupported: 405
-        case .tooManyRequests: 429
-        case .unavailable: 503
-        case .unknown: 500
-        }
-    }
 }
 
-/// An error a client sees, in the OCI error format, with its HTTP status.
+/// A refusal by the registry's rules: an OCI error code, a message and an optional detail.
+///
+/// It carries no HTTP status. Where the code alone does not say enough, ``condition`` names
+/// the circumstance, and the front door (RegistryHTTP) chooses the status from both.
 public struct RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Circumstances that the front door answers differently from the code's usual answer.
+    public enum Condition: Sendable, Equatable {
+        /// The bytes or range sent do not fit what the upload holds (out of order, malformed,
+        /// or another request is writing to it at the same moment).
+        case rangeMismatch
+        /// The request is larger than a configured limit.
+        case tooLarge
+        /// The endpoint or resource does not exist at all (not a missing blob or manifest).
+        case noSuchEndpoint
+        /// The request itself is malformed (a query parameter, say), not the content.
+        case malformedRequest
+        /// A transient refusal: the same request may succeed if retried shortly.
+        case retryLater
+    }
+
     public var code: ErrorCode
     public var message: String
     public var detail: String?
-    public var status: Int
+    public var condition: Condition?
 
-    public init(_ code: ErrorCode, _ message: String, detail: String? = nil, status: Int? = nil) {
+    public init(_ code: ErrorCode, _ message: String, detail: String? = nil, condition: Condition? = nil) {
         self.code = code
         self.message = message
         self.detail = detail
-        self.status = status ?? code.defaultStatus
+        self.condition = condition
     }
 
-    public var description: String { "\(code.rawValue) (\(status)): \(message)" }
-
-    /// `{"errors":[{"code":…,"message":…,"detail":…}]}`
-    public var jsonBody: String {
-        var entry = "{\"code\":\"\(code.rawValue)\",\"message\":\(JSONString.quote(message))"
-        if let detail {
-            entry += ",\"detail\":\(JSONString.quote(detail))"
-        }
-        return "{\"errors\":[\(entry)}]}"
-    }
+    public var description: String { "\(code.rawValue): \(message)" }
 }
 
-/// Minimal JSON string quoting for error bodies and small documents.
-public enum JSONString {
-    public static func quote(_ string: String) -> String {
-        var out = "\""
-        out.reserveCapacity(string.utf8.count + 2)
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case let s where s.value < 0x20:
-                out += "\\u" + String(repeating: "0", count: 4 - String(s.value, radix: 16).count)
-                    + String(s.value, radix: 16)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+/// An I/O failure of a store, in terms a client can be told without paths or system detail.
+/// Blob and metadata stores translate their own errors (errno, SQLite result codes, S3
+/// answers) into these, so that no layer above them matches a particular backend's errors.
+public protocol StorageFailure: Error {
+    var storageCondition: StorageCondition { get }
+}
+
+/// What an I/O failure means to a client.
+public enum StorageCondition: Sendable, Equatable {
+    /// The disk, quota or bucket is full.
+    case noSpace
+    /// The storage refuses writes (a read-only mount).
+    case readOnly
+    /// The storage is busy or unreachable for now; a retry may succeed.
+    case temporarilyUnavailable
+    /// Anything else: an internal error.
+    case failed
 }

@@ -34,7 +34,12 @@ struct ConfigReader {
             ignored: ["notifications", "redis", "reporting", "middleware", "proxy", "validation", "compatibility"])
         if let version = try string(top, "version") { config.version = version }
         if let log = try section(top, "log") { try readLog(log, into: &config.log) }
-        if let level = try string(top, "loglevel") { config.log.level = level }
+        if let level = try string(top, "loglevel") {
+            guard let parsed = Self.logLevel(level) else {
+                throw error(top.node("loglevel")?.line, "loglevel", "unknown level \"\(level)\"")
+            }
+            config.log.level = parsed
+        }
         if let storage = try section(top, "storage") { try readStorage(storage, into: &config.storage) }
         if let http = try section(top, "http") { try readHTTP(http, into: &config.http) }
         if let health = try section(top, "health") { try readHealth(health, into: &config.health) }
@@ -48,17 +53,17 @@ struct ConfigReader {
     private mutating func readLog(_ log: Section, into result: inout RegistryConfiguration.Log) throws(ConfigurationError) {
         warnUnknown(log, known: ["level", "formatter", "fields", "accesslog"], ignored: ["hooks", "reportcaller"])
         if let level = try string(log, "level") {
-            let levels = ["error", "warn", "warning", "info", "debug", "trace", "panic", "fatal"]
-            guard levels.contains(level.lowercased()) else {
+            guard let parsed = Self.logLevel(level) else {
                 throw error(log.node("level")?.line, log.keyPath("level"), "unknown level \"\(level)\"")
             }
-            result.level = level.lowercased()
+            result.level = parsed
         }
         if let formatter = try string(log, "formatter") {
-            guard ["text", "json", "logstash"].contains(formatter) else {
-                throw error(log.node("formatter")?.line, log.keyPath("formatter"), "expected text or json")
+            switch formatter {
+            case "text": result.formatter = .text
+            case "json", "logstash": result.formatter = .json
+            default: throw error(log.node("formatter")?.line, log.keyPath("formatter"), "expected text or json")
             }
-            result.formatter = formatter == "logstash" ? "json" : formatter
         }
         if let fields = try section(log, "fields") {
             for (key, value) in fields.entries {
@@ -129,8 +134,28 @@ struct ConfigReader {
         if let net = try string(http, "net"), net != "tcp" {
             throw error(http.node("net")?.line, http.keyPath("net"), "only tcp is supported")
         }
-        if let prefix = try string(http, "prefix") { result.prefix = prefix }
+        if let prefix = try string(http, "prefix") {
+            guard prefix.hasPrefix("/"), !prefix.contains("?"), !prefix.contains("#") else {
+                throw error(http.node("prefix")?.line, http.keyPath("prefix"), "expected a path starting with /")
+            }
+            result.prefix = prefix.hasSuffix("/") ? prefix : prefix + "/"
+        }
+        if let host = try string(http, "host"), !host.isEmpty {
+            guard let url = Self.externalURL(host) else {
+                throw error(
+                    http.node("host")?.line, http.keyPath("host"),
+                    "expected an absolute http or https URL such as https://registry.example:5000, got \"\(host)\"")
+            }
+            result.externalURL = url
+        }
+        result.relativeURLs = try bool(http, "relativeurls")
+        if result.relativeURLs == false, result.externalURL == nil {
+            note(http, "relativeurls", "is false, but Berth sends relative Location URLs unless http.host is set")
+        }
         result.secret = try string(http, "secret")
+        if result.secret != nil {
+            note(http, "secret", "has no effect: Berth keeps upload state on the server, so there is nothing to sign")
+        }
         if let drain = try duration(http, "draintimeout") { result.drainTimeout = drain }
         if let debug = try section(http, "debug") { result.debug = try readDebug(debug) }
         if let headers = try section(http, "headers") {
@@ -148,10 +173,10 @@ struct ConfigReader {
                     settings.clientCAs = try strings(cas, tls.keyPath("clientcas")).map(resolve)
                 }
                 if let minimum = try string(tls, "minimumtls") {
-                    guard ["tls1.2", "tls1.3"].contains(minimum) else {
+                    guard let version = RegistryConfiguration.TLSVersion(rawValue: minimum) else {
                         throw error(tls.node("minimumtls")?.line, tls.keyPath("minimumtls"), "expected tls1.2 or tls1.3")
                     }
-                    settings.minimumTLS = minimum
+                    settings.minimumTLS = version
                 }
                 result.tls = settings
             } else if certificate != nil || key != nil {
@@ -308,6 +333,12 @@ struct ConfigReader {
         }
     }
 
+    /// A warning about a known key whose value has no effect here.
+    mutating func note(_ section: Section, _ key: String, _ message: String) {
+        let location = section.node(key)?.line.map { "\(file):\($0)" } ?? file
+        warnings.append("\(location): \(section.keyPath(key)) \(message)")
+    }
+
     mutating func warnUnknown(_ section: Section, known: Set<String>, ignored: Set<String> = []) {
         for (key, value) in section.entries {
             let lower = key.lowercased()
@@ -331,6 +362,29 @@ struct ConfigReader {
         var cleaned = path
         while cleaned.hasPrefix("./") { cleaned.removeFirst(2) }
         return cleaned.isEmpty || cleaned == "." ? base : "\(base)/\(cleaned)"
+    }
+
+    /// `log.level` names, the reference registry's aliases included.
+    static func logLevel(_ name: String) -> RegistryConfiguration.LogLevel? {
+        switch name.lowercased() {
+        case "error", "panic", "fatal": .error
+        case "warn", "warning": .warning
+        case "info": .info
+        case "debug": .debug
+        case "trace": .trace
+        default: nil
+        }
+    }
+
+    /// `http.host`: an absolute http(s) URL, returned without a trailing slash.
+    static func externalURL(_ text: String) -> String? {
+        let lower = text.lowercased()
+        guard lower.hasPrefix("http://") || lower.hasPrefix("https://") else { return nil }
+        let afterScheme = text.drop(while: { $0 != ":" }).dropFirst(3)
+        guard !afterScheme.isEmpty, !afterScheme.hasPrefix("/"), !text.contains("?"), !text.contains("#") else {
+            return nil
+        }
+        return text.hasSuffix("/") ? String(text.dropLast()) : text
     }
 
     /// `:5000`, `host:5000`, `[::1]:5000`.

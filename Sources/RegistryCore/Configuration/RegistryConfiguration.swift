@@ -4,10 +4,26 @@
 /// reads unchanged.
 public struct RegistryConfiguration: Sendable, Equatable {
     public struct Log: Sendable, Equatable {
-        public var level: String = "info"
-        public var formatter: String = "text"
+        public var level: LogLevel = .info
+        public var formatter: LogFormat = .text
         public var fields: [String: String] = [:]
         public var accessLogDisabled: Bool = false
+    }
+
+    /// `log.level`, with the reference registry's names.
+    public enum LogLevel: String, Sendable, Equatable, CaseIterable {
+        case error, warning, info, debug, trace
+    }
+
+    /// `log.formatter`: `text`, or `json` (also read from the reference's `logstash`).
+    public enum LogFormat: String, Sendable, Equatable {
+        case text, json
+    }
+
+    /// `http.tls.minimumtls`.
+    public enum TLSVersion: String, Sendable, Equatable, CaseIterable {
+        case tls12 = "tls1.2"
+        case tls13 = "tls1.3"
     }
 
     public struct UploadPurging: Sendable, Equatable {
@@ -29,13 +45,20 @@ public struct RegistryConfiguration: Sendable, Equatable {
         public var certificate: String
         public var key: String
         public var clientCAs: [String] = []
-        public var minimumTLS: String = "tls1.2"
+        public var minimumTLS: TLSVersion = .tls12
     }
 
     public struct HTTP: Sendable, Equatable {
         public var host: String = "0.0.0.0"
         public var port: Int = 5000
+        /// `http.prefix`: the path the API is served under, with leading and trailing slash
+        /// (`/` by default; `/registry/` serves `/registry/v2/`).
         public var prefix: String = "/"
+        /// `http.host`: the externally visible URL (scheme and authority). When set, `Location`
+        /// headers are absolute URLs under it; otherwise they are relative paths.
+        public var externalURL: String?
+        /// `http.relativeurls`: read for compatibility; Locations are relative unless `http.host` is set.
+        public var relativeURLs: Bool?
         public var headers: [Header] = []
         public var tls: TLS?
         public var secret: String?
@@ -97,8 +120,12 @@ public struct RegistryConfiguration: Sendable, Equatable {
 
     public init() {}
 
-    /// Where the SQLite metadata database lives.
+    /// Where the SQLite metadata database lives: `registry.db` in the storage root.
     public var databasePath: String { storage.rootDirectory + "/registry.db" }
+
+    /// The path prefix of every API route: `http.prefix` without its trailing slash
+    /// (empty for the default `/`).
+    public var routePrefix: String { String(http.prefix.dropLast()) }
 
     /// True when the listener binds only to a loopback address.
     public var listensOnLoopbackOnly: Bool { Self.isLoopback(http.host) }

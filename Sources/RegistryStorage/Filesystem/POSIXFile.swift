@@ -1,6 +1,7 @@
 import CSystemExtras
 import Glibc
 import NIOCore
+import RegistryCore
 
 /// Thin blocking wrappers over the file system calls the blob store needs.
 /// Callers run them on a thread pool, never on an event loop.
@@ -11,8 +12,6 @@ enum POSIXFile {
         let errno: Int32
 
         var description: String { "\(call) \(path): \(String(cString: strerror(errno)))" }
-        var isNoSpace: Bool { errno == ENOSPC || errno == EDQUOT }
-        var isReadOnly: Bool { errno == EROFS }
     }
 
     static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o644) throws -> Int32 {
@@ -122,6 +121,16 @@ enum POSIXFile {
             let result = call()
             if result < 0 && errno == EINTR { continue }
             return result
+        }
+    }
+}
+
+extension POSIXFile.Failure: StorageFailure {
+    var storageCondition: StorageCondition {
+        switch errno {
+        case ENOSPC, EDQUOT: .noSpace
+        case EROFS: .readOnly
+        default: .failed
         }
     }
 }

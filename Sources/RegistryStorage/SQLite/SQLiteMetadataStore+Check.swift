@@ -3,7 +3,7 @@ import RegistryCore
 
 extension SQLiteMetadataStore: CheckableMetadataStore {
     public func recordedBlobs() async throws -> [Digest: Int64] {
-        try await pool.read { db in
+        try await read { db in
             var blobs: [Digest: Int64] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT digest, size FROM blob") {
                 if let digest = try? Digest(parsing: row[0] as String) { blobs[digest] = row[1] }
@@ -15,7 +15,7 @@ extension SQLiteMetadataStore: CheckableMetadataStore {
     public func manifests(referencing digests: Set<Digest>) async throws -> [String] {
         guard !digests.isEmpty else { return [] }
         let values = digests.map(\.description)
-        return try await pool.read { db in
+        return try await read { db in
             try String.fetchAll(
                 db,
                 sql: """
@@ -29,7 +29,7 @@ extension SQLiteMetadataStore: CheckableMetadataStore {
 
     public func forgetMissingBlobs(_ digests: Set<Digest>) async throws {
         let values = digests.map(\.description)
-        try await pool.write { db in
+        try await write { db in
             let list = Self.jsonArray(values)
             try db.execute(sql: "DELETE FROM repository_blob WHERE digest IN (SELECT value FROM json_each(?))", arguments: [list])
             try db.execute(
@@ -39,10 +39,5 @@ extension SQLiteMetadataStore: CheckableMetadataStore {
                     """,
                 arguments: [list])
         }
-    }
-
-    /// Digests are `algorithm:hex`, so no escaping is needed.
-    static func jsonArray(_ values: [String]) -> String {
-        "[" + values.map { "\"\($0)\"" }.joined(separator: ",") + "]"
     }
 }

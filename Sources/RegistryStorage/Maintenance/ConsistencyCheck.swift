@@ -1,16 +1,4 @@
-import NIOCore
 import RegistryCore
-
-/// The metadata operations fsck needs.
-public protocol CheckableMetadataStore: Sendable {
-    /// Every recorded blob and its size.
-    func recordedBlobs() async throws -> [Digest: Int64]
-    /// `repository@manifest` of every manifest that references one of `digests`.
-    func manifests(referencing digests: Set<Digest>) async throws -> [String]
-    /// Forgets blobs whose files are gone: removes their repository links (so a client's next
-    /// push uploads them again) and the rows of those that no manifest references.
-    func forgetMissingBlobs(_ digests: Set<Digest>) async throws
-}
 
 /// What `registryctl fsck` found.
 public struct ConsistencyReport: Sendable, Codable {
@@ -36,12 +24,12 @@ public struct ConsistencyCheck: Sendable {
     public let blobs: any BlobStore
     public let metadata: any CheckableMetadataStore
     /// Tells running servers to drop cached metadata after a repair.
-    public let changeSignal: ExternalChangeSignal?
+    public let changes: (any ChangeNotifier)?
 
-    public init(blobs: any BlobStore, metadata: any CheckableMetadataStore, changeSignal: ExternalChangeSignal?) {
+    public init(blobs: any BlobStore, metadata: any CheckableMetadataStore, changes: (any ChangeNotifier)?) {
         self.blobs = blobs
         self.metadata = metadata
-        self.changeSignal = changeSignal
+        self.changes = changes
     }
 
     public func run(
@@ -62,7 +50,11 @@ public struct ConsistencyCheck: Sendable {
                 missing.insert(digest)
                 continue
             }
-            let (actual, actualSize) = try await hash(digest)
+            guard let hashed = try await blobs.hash(digest) else {
+                missing.insert(digest)
+                continue
+            }
+            let (actual, actualSize) = (hashed.digest, hashed.size)
             report.blobsChecked += 1
             report.bytesChecked += actualSize
             if actual != digest {
@@ -80,18 +72,9 @@ public struct ConsistencyCheck: Sendable {
                 try await blobs.quarantine(digest)
             }
             try await metadata.forgetMissingBlobs(corrupt.union(missing))
-            try changeSignal?.announce()
+            try await changes?.announce()
             report.repaired = true
         }
         return report
-    }
-
-    private func hash(_ digest: Digest) async throws -> (Digest, Int64) {
-        guard let size = try await blobs.size(of: digest) else { return (digest, -1) }
-        var hasher = DigestHasher(digest.algorithm)
-        try await blobs.read(digest, range: 0..<size) { chunk in
-            chunk.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
-        }
-        return (hasher.finalize(), size)
     }
 }

@@ -6,7 +6,8 @@ extension SQLiteMetadataStore: CollectableMetadataStore {
     public func sweep(_ options: CollectionOptions) async throws -> CollectionSweep {
         let now = Date().timeIntervalSince1970
         let cutoff = now - options.grace.inSeconds
-        return try await pool.writeWithoutTransaction { db in
+        do {
+            return try await pool.writeWithoutTransaction { db in
             var sweep = CollectionSweep()
             try db.inTransaction(.immediate) {
                 try Self.mark(db, options: options, cutoff: cutoff)
@@ -43,9 +44,14 @@ extension SQLiteMetadataStore: CollectableMetadataStore {
                 sweep.blobs = try Row.fetchAll(db, sql: "SELECT digest, size FROM blob_deletion ORDER BY digest")
                     .map { .init(digest: $0[0], size: $0[1]) }
                 try db.execute(sql: "DROP TABLE gc_keep")
+                try db.execute(sql: "DELETE FROM blob_reservation WHERE expires_at <= ?", arguments: [now])
+                try db.execute(sql: "DELETE FROM blob_pin WHERE expires_at <= ?", arguments: [now])
                 return options.dryRun ? .rollback : .commit
             }
             return sweep
+            }
+        } catch let error as DatabaseError {
+            throw SQLiteFailure(error)
         }
     }
 
@@ -84,29 +90,48 @@ extension SQLiteMetadataStore: CollectableMetadataStore {
         }
     }
 
-    public func completeBlobDeletions(
-        _ digests: [Digest], delete: @escaping @Sendable ([Digest]) throws -> Void
-    ) async throws -> Set<Digest> {
-        try await pool.write { db in
-            var unrecorded: [Digest] = []
-            for digest in digests {
-                let stillRecorded = try Bool.fetchOne(
-                    db.cachedStatement(sql: "SELECT 1 FROM blob WHERE digest = ?"), arguments: [digest.description])
-                    ?? false
-                if !stillRecorded { unrecorded.append(digest) }
-            }
-            // The pending rows go only once the files are durably gone.
-            try delete(unrecorded)
-            for digest in digests {
-                try db.cachedStatement(sql: "DELETE FROM blob_deletion WHERE digest = ?")
-                    .execute(arguments: [digest.description])
-            }
-            return Set(unrecorded)
+    public func claimBlobDeletions(
+        limit: Int, collector: String, lease: Duration
+    ) async throws -> [CollectionSweep.RemovedBlob] {
+        try await write { db in
+            let now = Self.now
+            let pinned = try Bool.fetchOne(db, sql: "SELECT 1 FROM blob_pin WHERE expires_at > ? LIMIT 1", arguments: [now])
+            if pinned == true { return [] }
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    UPDATE blob_deletion SET claimed_by = ?, claimed_at = ?
+                    WHERE digest IN (
+                        SELECT d.digest FROM blob_deletion d
+                        WHERE (d.claimed_by IS NULL OR d.claimed_at <= ?)
+                        AND NOT EXISTS (SELECT 1 FROM blob b WHERE b.digest = d.digest)
+                        AND NOT EXISTS (SELECT 1 FROM blob_reservation r WHERE r.digest = d.digest AND r.expires_at > ?)
+                        ORDER BY d.digest LIMIT ?)
+                    RETURNING digest, size
+                    """,
+                arguments: [collector, now, now - lease.inSeconds, now, limit]
+            ).map { CollectionSweep.RemovedBlob(digest: $0[0], size: $0[1]) }
+        }
+    }
+
+    public func completeBlobDeletions(_ digests: [Digest], collector: String) async throws {
+        let list = Self.jsonArray(digests.map(\.description))
+        try await write { db in
+            try db.execute(
+                sql: "DELETE FROM blob_deletion WHERE claimed_by = ? AND digest IN (SELECT value FROM json_each(?))",
+                arguments: [collector, list])
+        }
+    }
+
+    public func pendingBlobDeletions() async throws -> [CollectionSweep.RemovedBlob] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT digest, size FROM blob_deletion ORDER BY digest")
+                .map { CollectionSweep.RemovedBlob(digest: $0[0], size: $0[1]) }
         }
     }
 
     public func recordCollection(_ report: CollectionReport, startedAt: Date) async throws {
-        try await pool.write { db in
+        try await write { db in
             try db.execute(
                 sql: """
                     INSERT INTO gc_run (started_at, finished_at, dry_run, manifests_removed, blobs_removed,
@@ -124,7 +149,7 @@ extension SQLiteMetadataStore {
     /// Removes the rows of upload sessions started before `cutoff` (all of them in one
     /// transaction, or none for a dry run) and returns their ids.
     public func purgeUploads(startedBefore cutoff: Date, dryRun: Bool) async throws -> [String] {
-        try await pool.write { db in
+        try await write { db in
             let ids = try String.fetchAll(
                 db, sql: "SELECT id FROM upload WHERE started_at < ? ORDER BY id",
                 arguments: [cutoff.timeIntervalSince1970])

@@ -1,32 +1,9 @@
 import GRDB
 
-/// What the registry holds, counted from the database for the metrics endpoint.
-public struct RegistryStatistics: Sendable, Equatable {
-    public var blobs: Int = 0
-    public var blobBytes: Int64 = 0
-    public var manifests: Int = 0
-    public var tags: Int = 0
-    public var repositories: Int = 0
-    public var uploadsInProgress: Int = 0
-    /// Garbage collection runs recorded by `registryctl gc` (dry runs excluded).
-    public var gcRuns: Int = 0
-    public var gcBytesFreed: Int64 = 0
-    public var lastGC: LastCollection?
-
-    public struct LastCollection: Sendable, Equatable {
-        /// Seconds since 1970 when the run finished.
-        public var finishedAt: Double
-        public var seconds: Double
-        public var bytesFreed: Int64
-        public var blobsRemoved: Int
-        public var manifestsRemoved: Int
-    }
-}
-
-extension SQLiteMetadataStore {
+extension SQLiteMetadataStore: StatisticsSource {
     /// Counts rows in one read transaction: index scans over a few tables, no disk walk.
     public func statistics() async throws -> RegistryStatistics {
-        try await pool.read { db in
+        try await read { db in
             var statistics = RegistryStatistics()
             if let row = try Row.fetchOne(db, sql: "SELECT count(*), coalesce(sum(size), 0) FROM blob") {
                 statistics.blobs = row[0]

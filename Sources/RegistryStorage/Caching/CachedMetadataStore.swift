@@ -7,7 +7,7 @@ import Synchronization
 ///
 /// Writes through this process invalidate the affected repository at once, so a client always
 /// reads its own writes. `registryctl gc` and `fsck --repair` announce their changes through
-/// an ``ExternalChangeSignal``, checked on every hit, which empties the cache. Anything else
+/// a ``ChangeNotifier``, checked on every hit, which empties the cache. Anything else
 /// (another server on the same database, later) becomes visible within ``timeToLive``. Nothing that decides whether data
 /// is kept reads from here: manifest pushes check references inside the store's transaction.
 public final class CachedMetadataStore: MetadataStore {
@@ -63,12 +63,12 @@ public final class CachedMetadataStore: MetadataStore {
     }
 
     private let base: any MetadataStore
-    private let signal: ExternalChangeSignal?
+    private let changes: (any ChangeNotifier)?
     private let state = Mutex(State())
 
-    public init(_ base: any MetadataStore, externalChanges signal: ExternalChangeSignal?) {
+    public init(_ base: any MetadataStore, changes: (any ChangeNotifier)?) {
         self.base = base
-        self.signal = signal
+        self.changes = changes
     }
 
     // MARK: Cached reads
@@ -93,7 +93,7 @@ public final class CachedMetadataStore: MetadataStore {
         fetch: () async throws -> Value?
     ) async throws -> Value? {
         let now = ContinuousClock.now
-        let external = signal?.current() ?? 0
+        let external = changes?.generation() ?? 0
         let (hit, generation) = state.withLock { state in
             state.check(external: external)
             return (state.repositories[repository.value]?[keyPath: entries][key], state.generation(repository))
@@ -135,20 +135,32 @@ public final class CachedMetadataStore: MetadataStore {
 
     // MARK: Passed through
 
+    public func reserveBlob(_ digest: Digest) async throws -> BlobReservation {
+        try await base.reserveBlob(digest)
+    }
+
     public func recordBlob(
-        _ digest: Digest, size: Int64, in repository: RepositoryName, completingUpload: String?,
-        place: @escaping @Sendable () throws -> Void
+        _ digest: Digest, size: Int64, in repository: RepositoryName, reservation: BlobReservation,
+        completingUpload: String?
     ) async throws {
         try await base.recordBlob(
-            digest, size: size, in: repository, completingUpload: completingUpload, place: place)
+            digest, size: size, in: repository, reservation: reservation, completingUpload: completingUpload)
+    }
+
+    public func releaseReservation(_ reservation: BlobReservation) async throws {
+        try await base.releaseReservation(reservation)
     }
 
     public func mountBlob(_ digest: Digest, from source: RepositoryName, into repository: RepositoryName) async throws -> Bool {
         try await base.mountBlob(digest, from: source, into: repository)
     }
 
-    public func createUpload(id: String, repository: RepositoryName) async throws {
-        try await base.createUpload(id: id, repository: repository)
+    public func createUpload(_ session: UploadSession) async throws {
+        try await base.createUpload(session)
+    }
+
+    public func updateUpload(id: String, staged: StagedUpload, expectedSize: Int64) async throws -> Bool {
+        try await base.updateUpload(id: id, staged: staged, expectedSize: expectedSize)
     }
 
     public func upload(id: String) async throws -> UploadSession? { try await base.upload(id: id) }

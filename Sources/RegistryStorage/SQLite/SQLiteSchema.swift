@@ -88,6 +88,28 @@ enum SQLiteSchema {
                     CREATE INDEX upload_by_started ON upload(started_at);
                     """)
         }
+        migrator.registerMigration("seams-1") { db in
+            try db.execute(
+                sql: """
+                    -- An upload's staged state (StagedUpload as JSON), so any server can go on with it.
+                    ALTER TABLE upload ADD COLUMN staged TEXT;
+                    -- Deletions garbage collection has claimed, by whom and when (see GarbageCollector).
+                    ALTER TABLE blob_deletion ADD COLUMN claimed_by TEXT;
+                    ALTER TABLE blob_deletion ADD COLUMN claimed_at REAL;
+                    -- Digests whose bytes an upload is placing: not to be deleted meanwhile.
+                    CREATE TABLE blob_reservation (
+                        token TEXT PRIMARY KEY,
+                        digest TEXT NOT NULL,
+                        expires_at REAL NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX blob_reservation_by_digest ON blob_reservation(digest);
+                    -- Backups in progress: while one is live, no blob bytes are deleted.
+                    CREATE TABLE blob_pin (
+                        token TEXT PRIMARY KEY,
+                        expires_at REAL NOT NULL
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 }

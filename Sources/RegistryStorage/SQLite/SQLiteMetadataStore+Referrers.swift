@@ -7,7 +7,7 @@ extension SQLiteMetadataStore {
     public func referrers(of subject: Digest, in repository: RepositoryName, artifactType: String?) async throws
         -> [StoredManifest]
     {
-        try await pool.read { db in
+        try await read { db in
             guard let repositoryID = try Self.repositoryID(repository, in: db, create: false) else { return [] }
             var sql = """
                 SELECT digest, media_type, content, artifact_type FROM manifest

@@ -10,9 +10,9 @@ import RegistryCore
 /// under `<root>/uploads/<id>`. Blocking calls run on a thread pool.
 public struct FilesystemBlobStore: BlobStore {
     public let root: String
-    private let threadPool: NIOThreadPool
+    let threadPool: NIOThreadPool
     /// Bytes gathered before one write call, and the size of one read.
-    private let chunkSize = 1 << 20
+    let chunkSize = 1 << 20
 
     public init(root: String, threadPool: NIOThreadPool = .singleton) throws {
         self.root = root
@@ -67,108 +67,20 @@ public struct FilesystemBlobStore: BlobStore {
         }
     }
 
-    public func createUpload(id: String) async throws {
-        let path = uploadPath(id)
-        try await threadPool.runIfActive {
-            let fd = try POSIXFile.open(path, O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
-            POSIXFile.close(fd)
-        }
-    }
+    public func redirectURL(for digest: Digest, method: BlobRedirectMethod) async throws -> String? { nil }
 
-    public func uploadSize(id: String) async throws -> Int64? {
-        let path = uploadPath(id)
-        return try await threadPool.runIfActive { try POSIXFile.size(path) }
-    }
-
-    public func appendToUpload<Body: AsyncSequence & Sendable>(
-        id: String, at offset: Int64, from body: Body, hasher: inout DigestHasher, limit: Int64?
-    ) async throws -> Int64 where Body.Element == ByteBuffer {
-        let path = uploadPath(id)
-        let fd = try await threadPool.runIfActive { try POSIXFile.open(path, O_WRONLY) }
-        defer { POSIXFile.close(fd) }
-        var working = hasher
-        var written: Int64 = 0
-        var pending: [ByteBuffer] = []
-        var pendingBytes = 0
-        do {
-            for try await buffer in body {
-                written += Int64(buffer.readableBytes)
-                if let limit, written > limit {
-                    throw RegistryError(.sizeInvalid, "body is larger than its Content-Length")
-                }
-                buffer.withUnsafeReadableBytes { working.update(bufferPointer: $0) }
-                pending.append(buffer)
-                pendingBytes += buffer.readableBytes
-                if pendingBytes >= chunkSize {
-                    try await flush(pending, fd: fd, at: offset + written - Int64(pendingBytes), path: path)
-                    pending.removeAll(keepingCapacity: true)
-                    pendingBytes = 0
-                }
-            }
-            if pendingBytes > 0 {
-                try await flush(pending, fd: fd, at: offset + written - Int64(pendingBytes), path: path)
-            }
-        } catch {
-            // Leave the staging file as it was before this request.
-            try? await threadPool.runIfActive { try POSIXFile.truncate(fd, to: offset, path: path) }
-            throw error
-        }
-        hasher = working
-        return written
-    }
-
-    private func flush(_ buffers: [ByteBuffer], fd: Int32, at offset: Int64, path: String) async throws {
-        try await threadPool.runIfActive {
-            var position = offset
-            for buffer in buffers {
-                try POSIXFile.write(fd, buffer, at: position, path: path)
-                position += Int64(buffer.readableBytes)
-            }
-        }
-    }
-
-    public func hashUpload(id: String, algorithm: DigestAlgorithm) async throws -> (hasher: DigestHasher, size: Int64) {
-        let path = uploadPath(id)
-        let fd = try await threadPool.runIfActive { try POSIXFile.open(path, O_RDONLY) }
-        defer { POSIXFile.close(fd) }
-        var hasher = DigestHasher(algorithm)
-        var offset: Int64 = 0
-        let chunkSize = self.chunkSize
-        while true {
-            let start = offset
-            let chunk = try await threadPool.runIfActive { try POSIXFile.read(fd, count: chunkSize, at: start, path: path) }
-            if chunk.readableBytes == 0 { break }
-            chunk.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
-            offset += Int64(chunk.readableBytes)
-        }
-        return (hasher, offset)
-    }
-
-    public func syncUpload(id: String) async throws {
-        let path = uploadPath(id)
-        try await threadPool.runIfActive {
-            let fd = try POSIXFile.open(path, O_RDONLY)
-            defer { POSIXFile.close(fd) }
-            try POSIXFile.fsync(fd, path: path)
-        }
-    }
-
-    public func placeUpload(id: String, as digest: Digest) throws -> Bool {
-        let destination = path(of: digest)
-        if try POSIXFile.size(destination) != nil {
-            return false  // content-addressed: the stored copy is the same bytes
-        }
-        let folder = POSIXFile.dirname(of: destination)
-        try POSIXFile.makeDirectories(folder)
-        try POSIXFile.rename(uploadPath(id), destination)
-        try POSIXFile.fsyncDirectory(folder)
-        return true
+    /// Unlinks on threads of its own, then makes all of the deletions durable with one
+    /// `syncfs`.
+    public func delete(_ digests: [Digest]) async throws {
+        guard !digests.isEmpty else { return }
+        let paths = digests.map(path(of:))
+        let root = self.root
+        try await threadPool.runIfActive { try Self.unlinkDurably(paths, root: root) }
     }
 
     /// Unlinks in parallel (a file system mounted with `discard` spends most of an unlink
     /// waiting, not computing), then makes all of them durable with one `syncfs`.
-    public func deleteBlobFiles(_ digests: [Digest]) throws {
-        let paths = digests.map(path(of:))
+    private static func unlinkDurably(_ paths: [String], root: String) throws {
         let failures = Mutex<[any Error]>([])
         let lanes = min(Self.deletionLanes, paths.count)
         // Threads of our own: GCD's concurrentPerform runs no wider than the core count,
@@ -193,11 +105,6 @@ public struct FilesystemBlobStore: BlobStore {
     }
 
     static let deletionLanes = 8
-
-    public func removeUpload(id: String) async throws {
-        let path = uploadPath(id)
-        try await threadPool.runIfActive { try POSIXFile.remove(path) }
-    }
 
     public func storedBlobs() async throws -> [Digest] {
         let root = self.root
@@ -231,7 +138,7 @@ public struct FilesystemBlobStore: BlobStore {
         }
     }
 
-    public func uploadIDs() async throws -> [String] {
+    public func stagedUploadIDs() async throws -> [String] {
         let folder = "\(root)/uploads"
         return try await threadPool.runIfActive {
             try FileManager.default.contentsOfDirectory(atPath: folder).filter { !$0.hasPrefix(".") }
@@ -250,41 +157,3 @@ public struct FilesystemBlobStore: BlobStore {
     }
 }
 
-/// A file descriptor closed when the last reference goes.
-final class OpenFile: Sendable {
-    let fd: Int32
-
-    init(_ fd: Int32) { self.fd = fd }
-
-    deinit { POSIXFile.close(fd) }
-}
-
-/// A blob range whose first chunk is already read.
-struct FileBlobReader: BlobReader {
-    let file: OpenFile?
-    let path: String
-    let first: ByteBuffer
-    let range: Range<Int64>
-    let chunkSize: Int
-    let pool: NIOThreadPool
-
-    func stream(into consume: (ByteBuffer) async throws -> Void) async throws {
-        var chunk = first
-        var offset = range.lowerBound
-        while true {
-            if chunk.readableBytes > 0 {
-                offset += Int64(chunk.readableBytes)
-                try await consume(chunk)
-            }
-            guard offset < range.upperBound else { return }
-            guard let file, chunk.readableBytes > 0 else {
-                // The file is shorter than its row says.
-                throw POSIXFile.Failure(call: "read", path: path, errno: EIO)
-            }
-            let start = offset
-            let count = Int(min(Int64(chunkSize), range.upperBound - offset))
-            let path = self.path
-            chunk = try await pool.runIfActive { try POSIXFile.read(file.fd, count: count, at: start, path: path) }
-        }
-    }
-}

@@ -1,0 +1,129 @@
+import Glibc
+import NIOCore
+import NIOPosix
+import RegistryCore
+
+/// Uploads are staged as one file per upload, `<root>/uploads/<id>`, appended to in place.
+/// The file is the truth about what arrived: the state the metadata store records is checked
+/// against its size and rebuilt from it when they differ (a crash between the two).
+extension FilesystemBlobStore {
+    public func beginUpload(id: String) async throws -> StagedUpload {
+        let path = uploadPath(id)
+        try await threadPool.runIfActive {
+            let fd = try POSIXFile.open(path, O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
+            POSIXFile.close(fd)
+        }
+        return StagedUpload(id: id)
+    }
+
+    public func reconcile(_ upload: StagedUpload) async throws -> StagedUpload {
+        let path = uploadPath(upload.id)
+        guard let size = try await threadPool.runIfActive({ try POSIXFile.size(path) }) else {
+            throw Self.stagingMissing
+        }
+        if size == upload.size, upload.hasher != nil { return upload }
+        return StagedUpload(id: upload.id, size: size, hasher: try await hashStagingFile(upload.id, algorithm: .sha256))
+    }
+
+    public func append<Body: AsyncSequence & Sendable>(
+        _ body: Body, to upload: StagedUpload, expectedLength: Int64?
+    ) async throws -> StagedUpload where Body.Element == ByteBuffer {
+        let path = uploadPath(upload.id)
+        let offset = upload.size
+        var hasher = try await upload.hasher ?? hashStagingFile(upload.id, algorithm: .sha256)
+        let fd = try await threadPool.runIfActive { try POSIXFile.open(path, O_WRONLY) }
+        defer { POSIXFile.close(fd) }
+        var written: Int64 = 0
+        var pending: [ByteBuffer] = []
+        var pendingBytes = 0
+        do {
+            for try await buffer in body {
+                written += Int64(buffer.readableBytes)
+                if let expectedLength, written > expectedLength {
+                    throw RegistryError(.sizeInvalid, "body is larger than its Content-Length")
+                }
+                buffer.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+                pending.append(buffer)
+                pendingBytes += buffer.readableBytes
+                if pendingBytes >= chunkSize {
+                    try await write(pending, fd: fd, at: offset + written - Int64(pendingBytes), path: path)
+                    pending.removeAll(keepingCapacity: true)
+                    pendingBytes = 0
+                }
+            }
+            if pendingBytes > 0 {
+                try await write(pending, fd: fd, at: offset + written - Int64(pendingBytes), path: path)
+            }
+            if let expectedLength, written != expectedLength {
+                throw RegistryError(.sizeInvalid, "body is shorter than its Content-Length")
+            }
+        } catch {
+            // Leave the staging file as it was before this request.
+            try? await threadPool.runIfActive { try POSIXFile.truncate(fd, to: offset, path: path) }
+            throw error
+        }
+        return StagedUpload(id: upload.id, size: offset + written, hasher: hasher)
+    }
+
+    private func write(_ buffers: [ByteBuffer], fd: Int32, at offset: Int64, path: String) async throws {
+        try await threadPool.runIfActive {
+            var position = offset
+            for buffer in buffers {
+                try POSIXFile.write(fd, buffer, at: position, path: path)
+                position += Int64(buffer.readableBytes)
+            }
+        }
+    }
+
+    public func rehash(_ upload: StagedUpload, algorithm: DigestAlgorithm) async throws -> DigestHasher {
+        try await hashStagingFile(upload.id, algorithm: algorithm)
+    }
+
+    /// Reads a staging file from the start through `algorithm`.
+    private func hashStagingFile(_ id: String, algorithm: DigestAlgorithm) async throws -> DigestHasher {
+        let path = uploadPath(id)
+        let fd: Int32
+        do {
+            fd = try await threadPool.runIfActive { try POSIXFile.open(path, O_RDONLY) }
+        } catch let failure as POSIXFile.Failure where failure.errno == ENOENT {
+            throw Self.stagingMissing
+        }
+        defer { POSIXFile.close(fd) }
+        var hasher = DigestHasher(algorithm)
+        var offset: Int64 = 0
+        let chunkSize = self.chunkSize
+        while true {
+            let start = offset
+            let chunk = try await threadPool.runIfActive { try POSIXFile.read(fd, count: chunkSize, at: start, path: path) }
+            if chunk.readableBytes == 0 { break }
+            chunk.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+            offset += Int64(chunk.readableBytes)
+        }
+        return hasher
+    }
+
+    /// fsync the staging file, then rename it into place and fsync the blob's folder, unless
+    /// the blob is stored already (the same bytes, by its name).
+    public func commitUpload(_ upload: StagedUpload, as digest: Digest) async throws {
+        let source = uploadPath(upload.id)
+        let destination = path(of: digest)
+        try await threadPool.runIfActive {
+            if try POSIXFile.size(destination) != nil { return }
+            let fd = try POSIXFile.open(source, O_RDONLY)
+            defer { POSIXFile.close(fd) }
+            try POSIXFile.fsync(fd, path: source)
+            let folder = POSIXFile.dirname(of: destination)
+            try POSIXFile.makeDirectories(folder)
+            try POSIXFile.rename(source, destination)
+            try POSIXFile.fsyncDirectory(folder)
+        }
+    }
+
+    public func discardUpload(id: String) async throws {
+        let path = uploadPath(id)
+        try await threadPool.runIfActive { try POSIXFile.remove(path) }
+    }
+
+    /// The staging file of a session is gone: the session cannot go on.
+    static let stagingMissing = RegistryError(.blobUploadUnknown, "upload unknown")
+}

@@ -1,0 +1,52 @@
+import Foundation
+import RegistryCore
+
+/// The stores a configuration names, opened once by whoever needs them: registryd and every
+/// registryctl command build them here, so that the choice of implementation (and where the
+/// database lives) is made in one place.
+public struct RegistryStores: Sendable {
+    public let blobs: any BlobStore
+    public let metadata: any MaintainableMetadataStore
+    /// How a change made by one process (gc, fsck) reaches the caches of the others.
+    public let changes: any ChangeNotifier
+    /// `registryctl backup`, where the stores support it (the embedded ones).
+    public let backup: RegistryBackup?
+    /// True when staged uploads belong to this server alone, so that startup may discard
+    /// staging that has no session (see ``StartupRecovery``).
+    public let stagingIsLocal: Bool
+    /// Where the stores live, for log lines (never a secret).
+    public let description: String
+    private let closing: @Sendable () async throws -> Void
+
+    public init(
+        blobs: any BlobStore, metadata: any MaintainableMetadataStore, changes: any ChangeNotifier,
+        backup: RegistryBackup?, stagingIsLocal: Bool, description: String,
+        close: @escaping @Sendable () async throws -> Void
+    ) {
+        self.blobs = blobs
+        self.metadata = metadata
+        self.changes = changes
+        self.backup = backup
+        self.stagingIsLocal = stagingIsLocal
+        self.description = description
+        self.closing = close
+    }
+
+    /// Opens the stores of `configuration`: today the filesystem for blobs and SQLite (in
+    /// the storage root) for metadata.
+    public static func open(_ configuration: RegistryConfiguration) async throws -> RegistryStores {
+        let root = configuration.storage.rootDirectory
+        let blobs = try FilesystemBlobStore(root: root)
+        let metadata = try SQLiteMetadataStore(path: configuration.databasePath)
+        return RegistryStores(
+            blobs: blobs, metadata: metadata, changes: FileChangeNotifier(root: root),
+            backup: RegistryBackup(blobs: blobs, metadata: metadata), stagingIsLocal: true,
+            description: "filesystem \(root), sqlite \(configuration.databasePath)",
+            close: { try metadata.close() })
+    }
+
+    /// Closes the database cleanly (a checkpoint of SQLite's WAL).
+    public func close() async throws {
+        try await closing()
+    }
+}
