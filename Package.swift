@@ -1,9 +1,13 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// Berth runs on Linux: it uses Glibc, syncfs(2) and Linux file-system semantics throughout.
+#if !os(Linux)
+#error("Berth builds and runs on Linux only.")
+#endif
+
 let package = Package(
     name: "Berth",
-    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "registryd", targets: ["registryd"]),
         .executable(name: "registryctl", targets: ["registryctl"]),
@@ -30,35 +34,50 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
+        // OpenSSL's libcrypto: SHA-256/512 whose running state can be saved and resumed.
+        .systemLibrary(
+            name: "CLibcrypto", pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]),
         // Layer 1: values and rules, no I/O.
         .target(
             name: "RegistryCore",
             dependencies: [
-                .product(name: "Crypto", package: "swift-crypto"),
+                "CLibcrypto",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
         // syncfs(2), which Swift's Glibc module does not expose.
         .target(name: "CSystemExtras"),
-        // Layer 2: blob store, upload sessions, SQLite metadata. No HTTP.
+        // Layer 2: the store contracts, the filesystem and SQLite stores, upload sessions,
+        // garbage collection, fsck and backup. No HTTP.
         .target(
             name: "RegistryStorage",
             dependencies: [
                 "RegistryCore",
                 "CSystemExtras",
                 .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
-        // Layer 3: the HTTP API on Hummingbird.
+        // Layer 3: the registry's rules over the stores (push, pull, mount, delete, referrers,
+        // listing), shared by the API and everything else that serves content.
+        .target(
+            name: "RegistryService",
+            dependencies: [
+                "RegistryCore",
+                "RegistryStorage",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        // Layer 4: the HTTP front door on Hummingbird: routes, middleware, TLS, health.
         .target(
             name: "RegistryHTTP",
             dependencies: [
                 "RegistryCore",
                 "RegistryStorage",
+                "RegistryService",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -77,7 +96,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
-        // Layer 4: thin executables, and what they share (reading config.yml, logging setup).
+        // Layer 5: thin executables, and what they share (reading config.yml, logging setup).
         .target(
             name: "RegistryCommandLine",
             dependencies: [
@@ -90,6 +109,7 @@ let package = Package(
             dependencies: [
                 "RegistryCore",
                 "RegistryStorage",
+                "RegistryService",
                 "RegistryHTTP",
                 "RegistryCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -115,7 +135,29 @@ let package = Package(
             name: "RegistryStorageTests",
             dependencies: [
                 "RegistryCore", "RegistryStorage",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        // One suite that every BlobStore and MetadataStore implementation passes.
+        .testTarget(
+            name: "StoreContractTests",
+            dependencies: [
+                "RegistryCore", "RegistryStorage",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "RegistryServiceTests",
+            dependencies: ["RegistryCore", "RegistryStorage", "RegistryService"]
+        ),
+        // The HTTP layer in process: error mapping, middleware order, every route's access scope.
+        .testTarget(
+            name: "RegistryHTTPTests",
+            dependencies: [
+                "RegistryCore", "RegistryStorage", "RegistryService", "RegistryHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
     ]

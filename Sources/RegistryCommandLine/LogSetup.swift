@@ -6,13 +6,13 @@ public enum LogSetup {
     public static func bootstrap(_ settings: RegistryConfiguration.Log) -> Logger {
         let level: Logger.Level =
             switch settings.level {
-            case "error", "panic", "fatal": .error
-            case "warn", "warning": .warning
-            case "debug": .debug
-            case "trace": .trace
-            default: .info
+            case .error: .error
+            case .warning: .warning
+            case .info: .info
+            case .debug: .debug
+            case .trace: .trace
             }
-        let json = settings.formatter == "json"
+        let json = settings.formatter == .json
         LoggingSystem.bootstrap { label in
             var handler: any LogHandler =
                 json ? JSONLogHandler(label: label) : StreamLogHandler.standardOutput(label: label)

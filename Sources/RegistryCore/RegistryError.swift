@@ -11,6 +11,8 @@ public enum ErrorCode: String, Sendable, CaseIterable, Codable {
     case nameInvalid = "NAME_INVALID"
     case nameUnknown = "NAME_UNKNOWN"
     case sizeInvalid = "SIZE_INVALID"
+    /// Docker Registry API v2: the tag in the path is not a valid tag.
+    case tagInvalid = "TAG_INVALID"
     case unauthorized = "UNAUTHORIZED"
     case denied = "DENIED"
     case unsupported = "UNSUPPORTED"

@@ -54,6 +54,24 @@ public enum Route: Equatable, Sendable {
         return segment.replacingOccurrences(of: "%3A", with: ":").replacingOccurrences(of: "%3a", with: ":")
     }
 
+    /// What the route addresses, without the names in it.
+    public enum Kind: String, Sendable, CaseIterable {
+        case base, catalog, tags, manifest, blob, uploads, upload, referrers
+    }
+
+    public var kind: Kind {
+        switch self {
+        case .base: .base
+        case .catalog: .catalog
+        case .tags: .tags
+        case .manifest: .manifest
+        case .blob: .blob
+        case .uploads: .uploads
+        case .upload: .upload
+        case .referrers: .referrers
+        }
+    }
+
     /// The repository the route addresses, if any.
     public var repositoryName: String? {
         switch self {

@@ -7,7 +7,7 @@ public struct Tag: Hashable, Sendable, CustomStringConvertible, Comparable {
     public init(_ string: some StringProtocol) throws(RegistryError) {
         let value = String(string)
         guard Self.isValid(value) else {
-            throw RegistryError(.manifestInvalid, "invalid tag", detail: String(value.prefix(Self.maximumLength + 1)))
+            throw RegistryError(.tagInvalid, "invalid tag", detail: String(value.prefix(Self.maximumLength + 1)))
         }
         self.value = value
     }

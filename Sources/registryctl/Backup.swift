@@ -23,11 +23,15 @@ struct Backup: AsyncParsableCommand {
     var directory: String
 
     func run() async throws {
-        let storage = try OpenedStorage.open(config: config)
+        let storage = try await OpenedStorage.open(config: config)
+        guard let backup = storage.stores.backup else {
+            Console.error("backup copies the embedded stores (filesystem and SQLite); these stores are backed up with their own tools")
+            throw ExitCode.failure
+        }
         let summary: RegistryBackup.Summary
         do {
-            summary = try RegistryBackup(blobs: storage.blobs, metadata: storage.metadata).run(to: directory)
-            try storage.metadata.close()
+            summary = try await backup.run(to: directory)
+            try await storage.stores.close()
         } catch {
             Console.error("backup failed: \(error)")
             throw ExitCode.failure

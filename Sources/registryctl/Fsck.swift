@@ -22,13 +22,12 @@ struct Fsck: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let storage = try OpenedStorage.open(config: config)
+        let stores = try await OpenedStorage.open(config: config).stores
         let report: ConsistencyReport
         do {
-            report = try await ConsistencyCheck(
-                blobs: storage.blobs, metadata: storage.metadata, changeSignal: storage.changeSignal)
+            report = try await ConsistencyCheck(blobs: stores.blobs, metadata: stores.metadata, changes: stores.changes)
                 .run(repair: repair) { done, total in Console.progress("checking blobs", done, total) }
-            try storage.metadata.close()
+            try await stores.close()
         } catch {
             Console.error("fsck failed: \(error)")
             throw ExitCode.failure

@@ -35,18 +35,18 @@ struct GarbageCollect: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let storage = try OpenedStorage.open(config: config)
+        let storage = try await OpenedStorage.open(config: config)
+        let stores = storage.stores
         let options = CollectionOptions(
             deleteUntagged: deleteUntagged, grace: GoDuration.parse(grace) ?? .seconds(3600),
             uploadAge: storage.configuration.storage.uploadPurging.age, dryRun: dryRun)
-        let collector = GarbageCollector(
-            blobs: storage.blobs, metadata: storage.metadata, changeSignal: storage.changeSignal)
+        let collector = GarbageCollector(blobs: stores.blobs, metadata: stores.metadata, changes: stores.changes)
         let report: CollectionReport
         do {
-            report = try await collector.run(options, afterSweep: Self.testPause) { done, total in
+            report = try await collector.run(options) { done, total in
                 Console.progress("deleting blob files", done, total)
             }
-            try storage.metadata.close()
+            try await stores.close()
         } catch {
             Console.error("gc failed: \(error)")
             throw ExitCode.failure
@@ -68,13 +68,5 @@ struct GarbageCollect: AsyncParsableCommand {
             "gc\(dryRun ? " (dry run)" : ""): \(verb) \(report.manifestsRemoved) manifests, "
                 + "\(report.blobsRemoved) blobs (\(Console.bytes(report.bytesFreed))), "
                 + "\(report.uploadsRemoved) stale uploads in \(String(format: "%.2f", report.seconds))s")
-    }
-
-    /// Test hook: with `BERTH_GC_PAUSE_AFTER_SWEEP=FILE`, gc creates FILE once the rows are
-    /// committed and waits before deleting files, so a test can kill it at that point.
-    @Sendable static func testPause() async {
-        guard let marker = ProcessInfo.processInfo.environment["BERTH_GC_PAUSE_AFTER_SWEEP"] else { return }
-        _ = FileManager.default.createFile(atPath: marker, contents: Data())
-        try? await Task.sleep(for: .seconds(60))
     }
 }

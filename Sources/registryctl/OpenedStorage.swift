@@ -4,16 +4,13 @@ import RegistryCommandLine
 import RegistryCore
 import RegistryStorage
 
-/// The registry's storage, opened from config.yml the way registryd opens it.
+/// The registry's stores, opened from config.yml by the same factory registryd uses.
 struct OpenedStorage {
     let configuration: RegistryConfiguration
-    let blobs: FilesystemBlobStore
-    let metadata: SQLiteMetadataStore
-
-    var changeSignal: ExternalChangeSignal { ExternalChangeSignal(root: configuration.storage.rootDirectory) }
+    let stores: RegistryStores
 
     /// Exits with status 2 on a configuration error, 1 when the storage cannot be opened.
-    static func open(config path: String?) throws -> OpenedStorage {
+    static func open(config path: String?) async throws -> OpenedStorage {
         let loaded: ConfigurationLoader.Result
         do {
             loaded = try ConfigurationFile.load(path: path)
@@ -26,9 +23,7 @@ struct OpenedStorage {
         }
         let configuration = loaded.configuration
         do {
-            let blobs = try FilesystemBlobStore(root: configuration.storage.rootDirectory)
-            let metadata = try SQLiteMetadataStore(path: configuration.databasePath)
-            return OpenedStorage(configuration: configuration, blobs: blobs, metadata: metadata)
+            return OpenedStorage(configuration: configuration, stores: try await RegistryStores.open(configuration))
         } catch {
             Console.error("cannot open storage at \(configuration.storage.rootDirectory): \(error)")
             throw ExitCode.failure

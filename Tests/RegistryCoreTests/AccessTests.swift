@@ -2,29 +2,6 @@ import Testing
 
 @testable import RegistryCore
 
-@Suite struct AccessScopeTests {
-    @Test func scopesFollowTheReferenceRegistry() {
-        func scopes(_ path: String, _ method: String, from: String? = nil) -> [String] {
-            guard let route = Route(path: path) else { return ["no route"] }
-            return AccessScope.required(for: route, method: method, mountFrom: from).map(\.description)
-        }
-        #expect(scopes("/v2/", "GET") == [])
-        #expect(scopes("/v2/_catalog", "GET") == ["registry:catalog:*"])
-        #expect(scopes("/v2/a/b/manifests/v1", "GET") == ["repository:a/b:pull"])
-        #expect(scopes("/v2/a/b/manifests/v1", "HEAD") == ["repository:a/b:pull"])
-        #expect(scopes("/v2/a/b/manifests/v1", "PUT") == ["repository:a/b:pull,push"])
-        #expect(scopes("/v2/a/b/manifests/v1", "DELETE") == ["repository:a/b:delete"])
-        #expect(scopes("/v2/a/blobs/sha256:00", "DELETE") == ["repository:a:delete"])
-        #expect(scopes("/v2/a/blobs/uploads/", "POST") == ["repository:a:pull,push"])
-        #expect(scopes("/v2/a/blobs/uploads/", "POST", from: "b") == ["repository:a:pull,push", "repository:b:pull"])
-        #expect(scopes("/v2/a/blobs/uploads/", "POST", from: "a") == ["repository:a:pull,push"])
-        #expect(scopes("/v2/a/blobs/uploads/123", "GET") == ["repository:a:pull,push"])
-        #expect(scopes("/v2/a/blobs/uploads/123", "DELETE") == ["repository:a:pull,push"])
-        #expect(scopes("/v2/a/tags/list", "GET") == ["repository:a:pull"])
-        #expect(scopes("/v2/a/referrers/sha256:00", "GET") == ["repository:a:pull"])
-    }
-}
-
 @Suite struct AccessPolicyTests {
     let policy = AccessPolicy(
         anonymousPull: true, groups: ["devs": ["alice", "bob"]],

@@ -3,21 +3,12 @@ import Testing
 @testable import RegistryCore
 
 @Suite struct ErrorTests {
-    @Test func statusesFollowTheSpecification() {
-        #expect(ErrorCode.blobUnknown.defaultStatus == 404)
-        #expect(ErrorCode.manifestUnknown.defaultStatus == 404)
-        #expect(ErrorCode.nameUnknown.defaultStatus == 404)
-        #expect(ErrorCode.blobUploadUnknown.defaultStatus == 404)
-        #expect(ErrorCode.digestInvalid.defaultStatus == 400)
-        #expect(ErrorCode.manifestBlobUnknown.defaultStatus == 400)
-        #expect(ErrorCode.unsupported.defaultStatus == 405)
-        #expect(ErrorCode.tooManyRequests.defaultStatus == 429)
-        #expect(ErrorCode.unauthorized.defaultStatus == 401)
-    }
-
-    @Test func bodyIsTheOCIErrorFormat() {
-        let error = RegistryError(.digestInvalid, "bad \"digest\"\n", detail: "x")
-        #expect(error.jsonBody == #"{"errors":[{"code":"DIGEST_INVALID","message":"bad \"digest\"\n","detail":"x"}]}"#)
+    @Test func errorsCarryCodesAndConditionsButNoStatus() {
+        let error = RegistryError(.blobUploadInvalid, "out of order", condition: .rangeMismatch)
+        #expect(error.code == .blobUploadInvalid)
+        #expect(error.condition == .rangeMismatch)
+        #expect(error.description == "BLOB_UPLOAD_INVALID: out of order")
+        #expect(RegistryError(.blobUnknown, "x").condition == nil)
     }
 }
 
@@ -72,7 +63,7 @@ import Testing
         #expect(config.http.port == 6000)
         #expect(config.storage.rootDirectory == "/srv/r")
         #expect(config.storage.deleteEnabled)
-        #expect(config.log.level == "debug")
+        #expect(config.log.level == .debug)
     }
 
     @Test func unknownKeysWarnWithTheirName() throws {

@@ -83,7 +83,7 @@ import Testing
             Issue.record("accepted a manifest over 4 MiB")
         } catch {
             #expect(error.code == .sizeInvalid)
-            #expect(error.status == 413)
+            #expect(error.condition == .tooLarge)
         }
     }
 }

@@ -25,7 +25,7 @@ import Testing
         let debug = try #require(result.configuration.http.debug)
         #expect(debug == .init(host: "localhost", port: 5001, prometheusEnabled: true, prometheusPath: "/m"))
         #expect(result.configuration.http.drainTimeout == .seconds(5))
-        #expect(result.configuration.log.formatter == "json")
+        #expect(result.configuration.log.formatter == .json)
         #expect(result.warnings.isEmpty)
     }
 

@@ -11,7 +11,7 @@ import Testing
         let root = NSTemporaryDirectory() + "berth-cache-" + UUID().uuidString
         let blobs = try FilesystemBlobStore(root: root)
         let sqlite = try SQLiteMetadataStore(path: root + "/registry.db")
-        let cached = CachedMetadataStore(sqlite, externalChanges: ExternalChangeSignal(root: root))
+        let cached = CachedMetadataStore(sqlite, changes: FileChangeNotifier(root: root))
         let uploads = BlobUploads(blobs: blobs, metadata: cached)
         let repository = try RepositoryName("app")
         let tag = try Tag("v1")

@@ -30,31 +30,4 @@ public struct AccessScope: Sendable, Hashable, CustomStringConvertible {
         case .catalog: "registry:catalog:*"
         }
     }
-
-    /// The scopes a request needs: none for the base endpoint `/v2/` (authentication alone),
-    /// `registry:catalog:*` for `_catalog`, `pull` to read, `pull,push` to write, `delete`
-    /// to delete a manifest or blob, and `pull` on the source of a cross-repository mount.
-    public static func required(for route: Route, method: String, mountFrom: String? = nil) -> [AccessScope] {
-        guard let name = route.repositoryName else {
-            return route == .catalog ? [.catalog] : []
-        }
-        let reads = method == "GET" || method == "HEAD"
-        switch route {
-        case .manifest, .blob:
-            if reads { return [AccessScope(repository: name, actions: [.pull])] }
-            if method == "DELETE" { return [AccessScope(repository: name, actions: [.delete])] }
-            return [AccessScope(repository: name, actions: [.pull, .push])]
-        case .uploads:
-            var scopes = [AccessScope(repository: name, actions: reads ? [.pull] : [.pull, .push])]
-            if !reads, let from = mountFrom, from != name {
-                scopes.append(AccessScope(repository: from, actions: [.pull]))
-            }
-            return scopes
-        case .upload:
-            // Even the status of an upload is part of a push.
-            return [AccessScope(repository: name, actions: [.pull, .push])]
-        default:
-            return [AccessScope(repository: name, actions: [.pull])]
-        }
-    }
 }

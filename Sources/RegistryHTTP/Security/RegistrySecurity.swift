@@ -8,7 +8,8 @@ import UnixSignals
 /// TLS and authentication as `config.yml` asks for them, checked before the server listens.
 struct RegistrySecurity: Sendable {
     let tls: TLSContextSource?
-    let gate: AccessGate
+    /// Nil when `config.yml` configures no authentication: everything is open.
+    let authenticator: (any RequestAuthenticator)?
     /// Trapped before the server listens, so that an early SIGHUP cannot end the process.
     let hangups: UnixSignalsSequence
 
@@ -19,11 +20,11 @@ struct RegistrySecurity: Sendable {
         let policy = configuration.berth.access
         if let settings = configuration.auth.htpasswd {
             let file = try HTPasswdFile(path: settings.path, logger: logger)
-            gate = AccessGate(authenticator: HTPasswdAuthenticator(file: file, realm: settings.realm, policy: policy))
+            authenticator = HTPasswdAuthenticator(file: file, realm: settings.realm, policy: policy)
         } else if let settings = configuration.auth.token {
-            gate = AccessGate(authenticator: try await TokenAuthenticator(settings: settings, policy: policy, logger: logger))
+            authenticator = try await TokenAuthenticator(settings: settings, policy: policy, logger: logger)
         } else {
-            gate = AccessGate(authenticator: nil)
+            authenticator = nil
             if policy.isConfigured {
                 logger.warning("berth.access has no effect without auth.htpasswd or auth.token")
             }
@@ -54,7 +55,7 @@ struct RegistrySecurity: Sendable {
     }
 
     var authenticationName: String {
-        switch gate.authenticator {
+        switch authenticator {
         case is HTPasswdAuthenticator: "htpasswd"
         case is TokenAuthenticator: "token"
         default: "none"

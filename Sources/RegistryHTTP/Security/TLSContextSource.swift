@@ -51,7 +51,11 @@ final class TLSContextSource: Sendable {
             // Clients pick their certificate by the names of the accepted authorities.
             configuration.sendCANameList = true
         }
-        configuration.minimumTLSVersion = settings.minimumTLS == "tls1.3" ? .tlsv13 : .tlsv12
+        configuration.minimumTLSVersion =
+            switch settings.minimumTLS {
+            case .tls12: .tlsv12
+            case .tls13: .tlsv13
+            }
         do {
             return try NIOSSLContext(configuration: configuration)
         } catch {

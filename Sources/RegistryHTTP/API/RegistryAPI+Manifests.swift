@@ -1,0 +1,69 @@
+import HTTPTypes
+import Hummingbird
+import RegistryCore
+import RegistryService
+
+extension RegistryAPI {
+    /// `GET`/`HEAD /v2/<name>/manifests/<reference>`: the exact stored bytes and media type.
+    func getManifest(_ name: RepositoryName, _ reference: String, _ request: Request) async throws -> Response {
+        let manifest = try await service.manifest(reference, in: name)
+        guard Self.accepts(request.headers[values: .accept], manifest.mediaType) else {
+            throw RegistryError(
+                .manifestUnknown, "manifest is not available in any of the accepted media types",
+                detail: manifest.mediaType)
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = manifest.mediaType
+        headers[.dockerContentDigest] = manifest.digest.description
+        headers[.eTag] = "\"\(manifest.digest)\""
+        headers[.contentLength] = String(manifest.bytes.count)
+        if let match = request.headers[.ifNoneMatch], match == "\"\(manifest.digest)\"" {
+            return .empty(.notModified, headers: headers)
+        }
+        let body = request.method == .head ? ResponseBody() : ResponseBody(byteBuffer: ByteBuffer(bytes: manifest.bytes))
+        return Response(status: .ok, headers: headers, body: body)
+    }
+
+    /// `PUT /v2/<name>/manifests/<reference>`: validate, check references, store, tag.
+    func putManifest(_ name: RepositoryName, _ reference: String, _ request: Request) async throws -> Response {
+        let limit = service.manifestSizeLimit
+        if let length = request.contentLength, length > limit { throw Manifest.tooLarge(limit) }
+        let bytes = try await Self.collect(request.body, limit: limit)
+        let pushed = try await service.pushManifest(
+            bytes, contentType: request.headers[.contentType], reference: reference, in: name)
+        var headers = HTTPFields()
+        headers[.location] = locations.url("/v2/\(name)/manifests/\(pushed.digest)")
+        headers[.dockerContentDigest] = pushed.digest.description
+        if let subject = pushed.subject {
+            headers[.ociSubject] = subject.description
+        }
+        return .empty(.created, headers: headers)
+    }
+
+    /// `DELETE /v2/<name>/manifests/<reference>`: by digest the manifest and its tags, by tag
+    /// only the tag.
+    func deleteManifest(_ name: RepositoryName, _ reference: String) async throws -> Response {
+        try await service.deleteManifest(reference, in: name)
+        return .empty(.accepted)
+    }
+
+    /// True unless the client named manifest types and none of them (nor a wildcard) is this one.
+    static func accepts(_ acceptHeaders: [String], _ mediaType: String) -> Bool {
+        if acceptHeaders.isEmpty { return true }
+        let accepted = acceptHeaders.flatMap { $0.split(separator: ",") }.map { MediaType.essence(String($0)) }
+        guard accepted.contains(where: { MediaType.manifestTypes.contains($0) }) else { return true }
+        return accepted.contains(mediaType) || accepted.contains("*/*")
+    }
+
+    /// Reads a whole small body, refusing one over `limit` bytes.
+    static func collect(_ body: RequestBody, limit: Int) async throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        for try await chunk in body {
+            guard bytes.count + chunk.readableBytes <= limit else {
+                throw Manifest.tooLarge(limit)
+            }
+            bytes.append(contentsOf: chunk.readableBytesView)
+        }
+        return bytes
+    }
+}

@@ -1,0 +1,41 @@
+import RegistryCore
+import RegistryStorage
+
+extension RegistryService {
+    /// The size of a blob the repository may see. A digest that does not parse names no blob:
+    /// `BLOB_UNKNOWN`, like one that is valid but absent.
+    public func blob(_ digest: String, in repository: RepositoryName) async throws -> (digest: Digest, size: Int64) {
+        guard let parsed = try? Digest(parsing: digest), let size = try await metadata.blobSize(parsed, in: repository)
+        else {
+            throw RegistryError(.blobUnknown, "blob unknown to registry", detail: String(digest.prefix(256)))
+        }
+        return (parsed, size)
+    }
+
+    /// Opens a range of a blob for streaming. Opening before answering turns a blob that
+    /// garbage collection removed a moment ago (a cached row may not know yet) into a clean
+    /// `BLOB_UNKNOWN` rather than a body cut short.
+    public func openBlob(_ digest: Digest, range: Range<Int64>) async throws -> any BlobReader {
+        guard let reader = try await blobs.open(digest, range: range) else {
+            throw RegistryError(.blobUnknown, "blob unknown to registry", detail: digest.description)
+        }
+        return reader
+    }
+
+    /// Where a client may fetch the blob directly, if the blob store offers that.
+    public func blobRedirect(_ digest: Digest, method: BlobRedirectMethod) async throws -> String? {
+        try await blobs.redirectURL(for: digest, method: method)
+    }
+
+    /// Unlinks a blob from a repository; the bytes stay until garbage collection finds nothing
+    /// else using them.
+    public func deleteBlob(_ digest: String, in repository: RepositoryName) async throws -> Digest {
+        try rules.requireWritable()
+        let parsed = try Digest(parsing: digest)
+        try rules.requireDelete()
+        guard try await metadata.unlinkBlob(parsed, from: repository) else {
+            throw RegistryError(.blobUnknown, "blob unknown to repository", detail: parsed.description)
+        }
+        return parsed
+    }
+}
