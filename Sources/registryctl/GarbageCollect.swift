@@ -43,9 +43,9 @@ struct GarbageCollect: AsyncParsableCommand {
         let collector = GarbageCollector(blobs: stores.blobs, metadata: stores.metadata, changes: stores.changes)
         let report: CollectionReport
         do {
-            report = try await collector.run(options) { done, total in
+            report = try await collector.run(options, progress: { done, total in
                 Console.progress("deleting blob files", done, total)
-            }
+            })
             try await stores.close()
         } catch {
             Console.error("gc failed: \(error)")

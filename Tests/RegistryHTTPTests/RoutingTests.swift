@@ -51,11 +51,13 @@ import Testing
     @Test func listingsAreJSONWithNextLinks() async throws {
         try await TestRegistry().test { client in
             for name in ["b", "a", "c"] { try await pushBlob(client, name, Array(name.utf8)) }
-            try await client.execute(uri: "/v2/_catalog?n=2", method: .get) { response in
-                struct Catalog: Decodable { var repositories: [String] }
-                #expect(try JSONDecoder().decode(Catalog.self, from: Data(buffer: response.body)).repositories == ["a", "b"])
+            try await client.execute(uri: "/v2/_catalog?n=2", method: .get) { response throws in
+                let catalog = try JSONDecoder().decode(Catalog.self, from: Data(buffer: response.body))
+                #expect(catalog.repositories == ["a", "b"])
                 #expect(response.headers[.init("Link")!] == "</v2/_catalog?n=2&last=b>; rel=\"next\"")
             }
         }
     }
 }
+
+private struct Catalog: Decodable { var repositories: [String] }

@@ -47,7 +47,7 @@ import Testing
         #expect(try await metadata.referrers(of: subject, in: RepositoryName("other"), artifactType: nil).isEmpty)
 
         // Through the cache, and after the referrer is deleted.
-        let cached = CachedMetadataStore(metadata, externalChanges: nil)
+        let cached = CachedMetadataStore(metadata, changes: nil)
         #expect(try await cached.referrers(of: subject, in: repository, artifactType: nil).count == 2)
         #expect(try await cached.deleteManifest(sbom.digest, in: repository))
         #expect(try await cached.referrers(of: subject, in: repository, artifactType: nil).map(\.digest) == [signature.digest])
@@ -63,7 +63,7 @@ import Testing
         #expect(try await metadata.repositories(after: nil, limit: nil) == [])
         _ = try await uploads.uploadWhole(
             to: source, digest: digest, body: RequestChunks(chunks: [ByteBuffer(string: "layer")]), length: 5)
-        #expect(try await CachedMetadataStore(metadata, externalChanges: nil).mountBlobFromAnyRepository(digest, into: target))
+        #expect(try await CachedMetadataStore(metadata, changes: nil).mountBlobFromAnyRepository(digest, into: target))
         #expect(try await metadata.blobSize(digest, in: target) == 5)
         #expect(try await metadata.unlinkBlob(digest, from: source))
         #expect(try await metadata.unlinkBlob(digest, from: target))

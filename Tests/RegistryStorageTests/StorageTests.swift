@@ -103,7 +103,7 @@ import Testing
         try await metadata.putManifest(untagged, in: repository, tag: nil)
         try metadata.close()
 
-        await #expect(processExitsWith: .signal(SIGKILL)) { [root] in
+        await #expect(processExitsWith: .signal(SIGKILL)) { [root = root as String] in
             let blobs = try FilesystemBlobStore(root: root)
             let metadata = try SQLiteMetadataStore(path: root + "/registry.db")
             _ = try await GarbageCollector(blobs: blobs, metadata: metadata, changes: nil).run(

@@ -58,8 +58,8 @@ struct Chunks: AsyncSequence, Sendable {
     var failAfter: Int?
 
     init(_ bytes: [UInt8], chunkSize: Int = 64 * 1024, failAfter: Int? = nil) {
-        chunks = stride(from: 0, to: max(bytes.count, 1), by: chunkSize).map {
-            ByteBuffer(bytes: bytes[$0..<min($0 + chunkSize, bytes.count)])
+        chunks = stride(from: 0, to: Swift.max(bytes.count, 1), by: chunkSize).map {
+            ByteBuffer(bytes: bytes[$0..<Swift.min($0 + chunkSize, bytes.count)])
         }
         self.failAfter = failAfter
     }

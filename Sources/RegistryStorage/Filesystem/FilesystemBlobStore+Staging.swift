@@ -30,7 +30,12 @@ extension FilesystemBlobStore {
     ) async throws -> StagedUpload where Body.Element == ByteBuffer {
         let path = uploadPath(upload.id)
         let offset = upload.size
-        var hasher = try await upload.hasher ?? hashStagingFile(upload.id, algorithm: .sha256)
+        var hasher: DigestHasher
+        if let running = upload.hasher {
+            hasher = running
+        } else {
+            hasher = try await hashStagingFile(upload.id, algorithm: .sha256)
+        }
         let fd = try await threadPool.runIfActive { try POSIXFile.open(path, O_WRONLY) }
         defer { POSIXFile.close(fd) }
         var written: Int64 = 0

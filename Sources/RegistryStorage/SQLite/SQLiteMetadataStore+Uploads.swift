@@ -14,15 +14,17 @@ extension SQLiteMetadataStore {
     }
 
     public func upload(id: String) async throws -> UploadSession? {
-        let row = try await read { db in
-            try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT repository, started_at, staged FROM upload WHERE id = ?"), arguments: [id])
+        let row = try await read { db -> (String, Double, String?)? in
+            guard
+                let row = try Row.fetchOne(
+                    db.cachedStatement(sql: "SELECT repository, started_at, staged FROM upload WHERE id = ?"), arguments: [id])
+            else { return nil }
+            return (row[0], row[1], row[2])
         }
-        guard let row, let repository = try? RepositoryName(row[0] as String) else { return nil }
+        guard let row, let repository = try? RepositoryName(row.0) else { return nil }
         // A row from before staged state was kept: the blob store rebuilds it from the bytes.
-        let staged = (row[2] as String?).flatMap { try? StagedUpload.decode($0) } ?? StagedUpload(id: id, size: -1, hasher: nil)
-        return UploadSession(
-            id: id, repository: repository, startedAt: Date(timeIntervalSince1970: row[1]), staged: staged)
+        let staged = row.2.flatMap { try? StagedUpload.decode($0) } ?? StagedUpload(id: id, size: -1, hasher: nil)
+        return UploadSession(id: id, repository: repository, startedAt: Date(timeIntervalSince1970: row.1), staged: staged)
     }
 
     public func updateUpload(id: String, staged: StagedUpload, expectedSize: Int64) async throws -> Bool {
