@@ -3,6 +3,7 @@ import HummingbirdTesting
 import NIOCore
 import RegistryCore
 import RegistryService
+import Synchronization
 import Testing
 
 @testable import RegistryHTTP
@@ -67,5 +68,25 @@ import Testing
         #expect(lines.contains { $0.hasPrefix("GET /v2/ 401") && $0.contains("user=-") })
         #expect(lines.contains { $0.hasPrefix("GET /v2/a/manifests/nope 404") && $0.contains("user=user") })
         #expect(lines.contains { $0.hasPrefix("GET /nowhere 404") })
+    }
+}
+
+/// `/healthz` is open to everyone, so it must not make the server probe (write and fsync) at will.
+@Suite struct HealthMonitorTests {
+    @Test func healthIsProbedAtMostOncePerFreshnessWindow() async throws {
+        let probes = Mutex(0)
+        let monitor = HealthMonitor(
+            check: {
+                probes.withLock { $0 += 1 }
+                try? await Task.sleep(for: .milliseconds(20))
+                return StoreHealth()
+            }, interval: .seconds(3600), threshold: 1, logger: .init(label: "test"))
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<200 { group.addTask { _ = await monitor.report() } }
+        }
+        #expect(probes.withLock { $0 } == 1)
+        try await Task.sleep(for: HealthMonitor.freshness + .milliseconds(50))
+        _ = await monitor.report()
+        #expect(probes.withLock { $0 } == 2)
     }
 }

@@ -88,10 +88,11 @@ BAD_DIGESTS = [
 
 @pytest.mark.parametrize("digest", BAD_DIGESTS, ids=lambda d: d[:12] + f"..{len(d)}")
 def test_invalid_digest_on_blob_get(shared, digest):
+    # A digest that cannot be valid names no blob: a read of it is a blob that does not exist.
     name = uniq("dig")
     push_blob(shared, name, rand_bytes(10))
     resp = get_blob(shared, name, digest)
-    assert_error(resp, 400, "DIGEST_INVALID")
+    assert_error(resp, 404, "BLOB_UNKNOWN")
 
 
 @pytest.mark.parametrize("digest", BAD_DIGESTS[:7], ids=lambda d: d[:12] + f"..{len(d)}")
@@ -125,7 +126,8 @@ def test_error_body_shape(shared):
         (http("GET", shared, f"/v2/{name}/manifests/nope"), 404, "MANIFEST_UNKNOWN"),
         (http("GET", shared, f"/v2/{uniq('nope')}/tags/list"), 404, "NAME_UNKNOWN"),
         (http("GET", shared, "/v2/UPPER/tags/list"), 400, "NAME_INVALID"),
-        (get_blob(shared, name, "sha256:xyz"), 400, "DIGEST_INVALID"),
+        (get_blob(shared, name, "sha256:xyz"), 404, "BLOB_UNKNOWN"),
+        (http("DELETE", shared, f"/v2/{name}/blobs/sha256:xyz"), 400, "DIGEST_INVALID"),
         (http("GET", shared, f"/v2/{name}/blobs/uploads/0d9c1d4e-0000-4000-8000-000000000000"),
          404, "BLOB_UPLOAD_UNKNOWN"),
         (http("PUT", shared, f"/v2/{name}/manifests/t", data=b"nope",

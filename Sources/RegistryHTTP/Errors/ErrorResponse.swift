@@ -78,7 +78,7 @@ enum ErrorResponse {
             logger.error("storage is read-only", metadata: ["error": "\(failure)"])
             return (.serviceUnavailable, RegistryError(.unavailable, "the registry's storage is read-only"))
         case .temporarilyUnavailable:
-            logger.error("storage busy", metadata: ["error": "\(failure)"])
+            logger.error("storage unavailable for now", metadata: ["error": "\(failure)"])
             return (.serviceUnavailable, RegistryError(.unavailable, "the registry's database is busy; retry"))
         case .failed:
             logger.error("request failed", metadata: ["error": "\(failure)"])

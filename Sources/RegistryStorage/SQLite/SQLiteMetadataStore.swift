@@ -138,7 +138,10 @@ struct SQLiteFailure: StorageFailure, CustomStringConvertible {
         }
     }
 
-    var description: String { "database: \(error.message ?? "\(error.resultCode)")" }
+    var description: String {
+        let message = error.message ?? "\(error.resultCode)"
+        return storageCondition == .temporarilyUnavailable ? "database busy: \(message)" : "database: \(message)"
+    }
 }
 
 extension SQLiteMetadataStore: MetadataStore {}
