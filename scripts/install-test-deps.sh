@@ -17,8 +17,9 @@ command -v swift >/dev/null || {
 packages=(
   # the Swift build: GRDB links the system SQLite (found through pkg-config), libcrypto from
   # OpenSSL; the C and C++ targets (swift-crypto's and swift-nio-ssl's BoringSSL are C++) and
-  # the link use gcc's C runtime, the C++ standard library's headers and binutils
-  libsqlite3-dev pkg-config libssl-dev gcc libc6-dev libstdc++-12-dev binutils
+  # the link use gcc's C runtime, the C++ standard library's headers and binutils; registryctl's
+  # HTTP client (async-http-client, through swift-nio-extras' compression) links zlib
+  libsqlite3-dev pkg-config libssl-dev zlib1g-dev gcc libc6-dev libstdc++-12-dev binutils
   # the end-to-end tests: a private dockerd, skopeo, podman; the benchmark: the reference registry
   docker.io skopeo podman docker-registry
   # the security tests: Apache's htpasswd -B (and ab), curl and openssl as TLS clients,
