@@ -1,20 +1,40 @@
 #!/usr/bin/env bash
-# Installs what the tests need on a fresh Debian machine: Docker's daemon and CLI, skopeo,
-# podman, the reference registry (for the benchmark), strace, and pytest, requests and the oras SDK.
+# Installs what the build and the tests need on a fresh Debian 12 machine that has the Swift
+# toolchain: the C libraries and tools the Swift build links against, Docker's daemon and CLI,
+# skopeo, podman, the reference registry (for the benchmark), the security and durability tests'
+# tools, and the Python packages pinned in tests/requirements.txt.
+# Idempotent: when everything is there it installs nothing and takes about a second.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
+command -v swift >/dev/null || {
+  echo "swift is not on PATH: install a Swift 6 toolchain (swift.org) first; Debian does not package it" >&2
+  exit 1
+}
+
+# Debian packages, each checked with dpkg (installed, not merely known), so that a library
+# with no command of its own (libsqlite3-dev, libssl-dev) is not taken for present.
+packages=(
+  # the Swift build: GRDB links the system SQLite (found through pkg-config), libcrypto from
+  # OpenSSL; the C and C++ targets (swift-crypto's and swift-nio-ssl's BoringSSL are C++) and
+  # the link use gcc's C runtime, the C++ standard library's headers and binutils; registryctl's
+  # HTTP client (async-http-client, through swift-nio-extras' compression) links zlib
+  libsqlite3-dev pkg-config libssl-dev zlib1g-dev gcc libc6-dev libstdc++-12-dev binutils
+  # the end-to-end tests: a private dockerd, skopeo, podman; the benchmark: the reference registry
+  docker.io skopeo podman docker-registry
+  # the security tests: Apache's htpasswd -B (and ab), curl and openssl as TLS clients,
+  # ip for network namespaces
+  apache2-utils curl openssl iproute2
+  systemd   # systemd-analyze verifies deploy/registryd.service
+  strace    # tests/integration/test_durability_trace.py
+)
 missing=()
-command -v dockerd >/dev/null || missing+=(docker.io)
-command -v skopeo >/dev/null || missing+=(skopeo)
-command -v podman >/dev/null || missing+=(podman)
-command -v docker-registry >/dev/null || missing+=(docker-registry)
-# the security tests: Apache's htpasswd -B, curl and openssl as TLS clients, ip for a network namespace
-command -v htpasswd >/dev/null || missing+=(apache2-utils)
-command -v curl >/dev/null || missing+=(curl)
-command -v openssl >/dev/null || missing+=(openssl)
-command -v ip >/dev/null || missing+=(iproute2)
-command -v systemd-analyze >/dev/null || missing+=(systemd)   # verifies deploy/registryd.service
-command -v strace >/dev/null || missing+=(strace)   # tests/integration/test_durability_trace.py
+for package in "${packages[@]}"; do
+  # (sed reads dpkg's whole answer: grep -q would stop early and, with pipefail, fail)
+  status=$(dpkg -s "$package" 2>/dev/null | sed -n 's/^Status: //p')
+  [ "$status" = "install ok installed" ] || missing+=("$package")
+done
+python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -22,7 +42,34 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-python3 -c 'import pytest, requests' 2>/dev/null || python3 -m pip install -q pytest requests
-python3 -c 'import oras.provider' 2>/dev/null || python3 -m pip install -q 'oras>=0.2.43,<0.3'
-# the test token server signs with PyJWT; cryptography makes its key and certificate
-python3 -c 'import jwt, cryptography.x509' 2>/dev/null || python3 -m pip install -q 'PyJWT>=2.6' 'cryptography>=41'
+# Python packages: exactly the pinned versions. Checking the installed versions first keeps a
+# second run offline and fast; pip runs only when a pin is missing or differs.
+requirements=tests/requirements.txt
+if ! python3 - "$requirements" <<'EOF'
+import re, sys
+from importlib import metadata
+wrong = []
+for line in open(sys.argv[1]):
+    line = line.split("#", 1)[0].strip()
+    if not line:
+        continue
+    name, version = re.fullmatch(r"([A-Za-z0-9._-]+)==([A-Za-z0-9.+!-]+)", line).groups()
+    try:
+        have = metadata.version(name)
+    except metadata.PackageNotFoundError:
+        have = None
+    if have != version:
+        wrong.append(f"{name} {have or 'missing'} (want {version})")
+if wrong:
+    print("python packages to install: " + ", ".join(wrong))
+    sys.exit(1)
+EOF
+then
+  # Debian's own python3 is "externally managed" (PEP 668); the tests run with that python3,
+  # so its packages are what must be there.
+  pip_flags=()
+  if python3 -c 'import sys, sysconfig, os; sys.exit(not os.path.exists(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")))'; then
+    pip_flags+=(--break-system-packages)
+  fi
+  python3 -m pip install -q --disable-pip-version-check "${pip_flags[@]}" -r "$requirements"
+fi

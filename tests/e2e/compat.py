@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import time
 from importlib import metadata
@@ -27,12 +28,20 @@ VERSION_COMMANDS: dict[str, list[str] | str] = {
     "Helm chart via oras (Python)": "oras",
 }
 
+# Clients whose table version is what a running fixture noted (note_version) rather than the
+# command's: docker's pushes, pulls and logins are done by the daemon, and the CLI's version
+# varies between machines with the same packages (a machine image may carry its own static CLI
+# ahead of Debian's docker.io on PATH). The CLI's answer stays in the results file.
+VERSION_FROM_NOTE = {"docker"}
+
+_VERSION = re.compile(r"\d+(?:\.\d+)+(?:[-+~][0-9A-Za-z.+~]+)*")
+
 _outcomes: dict[str, dict[str, list[str]]] = {}   # client -> operation -> outcomes
 _version_notes: dict[str, str] = {}                # client -> what a fixture learned (a daemon's version)
 
 
 def note_version(client: str, text: str) -> None:
-    """Adds to a client's version what only a running fixture knows, e.g. the daemon's version."""
+    """Records what only a running fixture knows, e.g. "dockerd 20.10.24+dfsg1"."""
     _version_notes[client] = text
 
 
@@ -43,6 +52,7 @@ def record(item, outcome: str) -> None:
 
 
 def client_version(client: str) -> str:
+    """What the client says of its version: a command's first line, or "NAME VERSION"."""
     how = VERSION_COMMANDS.get(client)
     if how is None:
         return "unknown"
@@ -57,6 +67,19 @@ def client_version(client: str) -> str:
         return "not installed"
     text = proc.stdout.strip().splitlines()
     return text[0] if proc.returncode == 0 and text else "unknown"
+
+
+def table_version(client: str, said: str, note: str | None) -> str:
+    """The version the README table shows: program name and version number only, so that the
+    table is the same on every machine with the same packages ("Docker version 28.2.2, build
+    e6534b4" has a build id; "podman version 4.3.1" becomes "podman 4.3.1")."""
+    if client in VERSION_FROM_NOTE:
+        said = note or "unknown"
+    match = _VERSION.search(said)
+    if match is None:
+        return said
+    name = said[:match.start()].split()[0].lower() if said[:match.start()].split() else client
+    return f"{name} {match.group(0)}"
 
 
 def summarize(outcomes: list[str]) -> str:
@@ -74,7 +97,8 @@ def write_results() -> Path | None:
         "generated": time.strftime("%Y-%m-%d", time.gmtime()),
         "clients": {
             client: {
-                "version": " ".join(filter(None, [client_version(client), _version_notes.get(client)])),
+                "version": table_version(client, client_version(client), _version_notes.get(client)),
+                "version_said": " ".join(filter(None, [client_version(client), _version_notes.get(client)])),
                 "operations": {op: summarize(outs) for op, outs in ops.items()},
             }
             for client, ops in _outcomes.items()

@@ -61,7 +61,7 @@ def docker():
     except BaseException:
         daemon.cleanup()
         raise
-    compat.note_version("docker", f"(dockerd {daemon.server_version})")
+    compat.note_version("docker", f"dockerd {daemon.server_version}")
     try:
         yield daemon
     finally:

@@ -10,6 +10,7 @@ import hashlib
 import io
 import json
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -82,7 +83,8 @@ class DockerDaemon:
     """A private dockerd with its own data root, exec root and socket under a
     short /tmp directory. Started and stopped by PID."""
 
-    def __init__(self) -> None:
+    def __init__(self, extra_args: tuple[str, ...] = ()) -> None:
+        self.extra_args = list(extra_args)   # e.g. ("--config-file", path) for insecure-registries
         self.dir = Path(tempfile.mkdtemp(prefix="berth-dockerd-"))
         self.sock = self.dir / "docker.sock"
         self.pidfile = self.dir / "pid"
@@ -108,7 +110,7 @@ class DockerDaemon:
             ["dockerd", "--iptables=false", "--ip6tables=false", "--bridge=none",
              "--storage-driver=vfs", "--data-root", str(self.dir / "data"),
              "--exec-root", str(self.dir / "exec"), "-H", f"unix://{self.sock}",
-             "--pidfile", str(self.pidfile)],
+             "--pidfile", str(self.pidfile), *self.extra_args],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True)
         log.close()
@@ -197,6 +199,36 @@ class DockerDaemon:
         (ctx / "Dockerfile").write_text("\n".join(lines) + "\n")
         self.docker("build", "-t", tag, str(ctx))
         return self.image_id(tag)
+
+
+# --------------------------------------------------------------------------- network namespaces
+
+class NetworkNamespace:
+    """A network namespace joined to the host by a veth pair, with a random 10.x.y.0/30."""
+
+    def __init__(self):
+        tag = uuid.uuid4().hex[:6]
+        self.name = f"berth-{tag}"
+        self.host_if, self.ns_if = f"bh{tag}", f"bn{tag}"
+        second, third = random.randint(100, 250), random.randint(0, 255)
+        self.host_ip, self.ns_ip = f"10.{second}.{third}.1", f"10.{second}.{third}.2"
+
+    def ip(self, *args, check: bool = True):
+        return run(["ip", *args], check=check, timeout=30)
+
+    def create(self) -> None:
+        self.ip("netns", "add", self.name)
+        self.ip("link", "add", self.host_if, "type", "veth", "peer", "name", self.ns_if)
+        self.ip("link", "set", self.ns_if, "netns", self.name)
+        self.ip("addr", "add", f"{self.host_ip}/30", "dev", self.host_if)
+        self.ip("link", "set", self.host_if, "up")
+        self.ip("-n", self.name, "addr", "add", f"{self.ns_ip}/30", "dev", self.ns_if)
+        self.ip("-n", self.name, "link", "set", self.ns_if, "up")
+        self.ip("-n", self.name, "link", "set", "lo", "up")
+
+    def delete(self) -> None:
+        self.ip("link", "del", self.host_if, check=False)
+        self.ip("netns", "del", self.name, check=False)
 
 
 # --------------------------------------------------------------------------- OCI layouts

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from e2e_support import OciLayout, loud_skip, output, run
+from e2e_support import NetworkNamespace, OciLayout, loud_skip, output, run
 from registry import RegistryProcess, default_config, registryd_binary
 from security import (apache_htpasswd, basic, cert_dir_for_clients, htpasswd_config, make_certs,
                       tls_config)
@@ -113,34 +113,6 @@ def test_docker_login_push_pull_logout(make_registry, docker, tmp_path, users):
 
 
 # --------------------------------------------------------------------------- docker over mutual TLS
-
-class NetworkNamespace:
-    """A network namespace joined to the host by a veth pair, with a random 10.x.y.0/30."""
-
-    def __init__(self):
-        tag = uuid.uuid4().hex[:6]
-        self.name = f"berth-{tag}"
-        self.host_if, self.ns_if = f"bh{tag}", f"bn{tag}"
-        second, third = random.randint(100, 250), random.randint(0, 255)
-        self.host_ip, self.ns_ip = f"10.{second}.{third}.1", f"10.{second}.{third}.2"
-
-    def ip(self, *args, check: bool = True):
-        return run(["ip", *args], check=check, timeout=30)
-
-    def create(self) -> None:
-        self.ip("netns", "add", self.name)
-        self.ip("link", "add", self.host_if, "type", "veth", "peer", "name", self.ns_if)
-        self.ip("link", "set", self.ns_if, "netns", self.name)
-        self.ip("addr", "add", f"{self.host_ip}/30", "dev", self.host_if)
-        self.ip("link", "set", self.host_if, "up")
-        self.ip("-n", self.name, "addr", "add", f"{self.ns_ip}/30", "dev", self.ns_if)
-        self.ip("-n", self.name, "link", "set", self.ns_if, "up")
-        self.ip("-n", self.name, "link", "set", "lo", "up")
-
-    def delete(self) -> None:
-        self.ip("link", "del", self.host_if, check=False)
-        self.ip("netns", "del", self.name, check=False)
-
 
 @pytest.mark.compat("docker", "push and pull over mutual TLS (certs.d client certificate)")
 def test_docker_mutual_tls_in_a_network_namespace(docker, tmp_path, users):
