@@ -24,7 +24,8 @@ extension RegistryService {
 
     /// Where a client may fetch the blob directly, if the blob store offers that.
     public func blobRedirect(_ digest: Digest, method: BlobRedirectMethod) async throws -> String? {
-        try await blobs.redirectURL(for: digest, method: method)
+        guard redirectsReads else { return nil }
+        return try await blobs.redirectURL(for: digest, method: method)
     }
 
     /// Unlinks a blob from a repository; the bytes stay until garbage collection finds nothing

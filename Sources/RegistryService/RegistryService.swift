@@ -13,12 +13,15 @@ public struct RegistryService: Sendable {
     public let metadata: any MetadataStore
     public let rules: RegistryRules
     let uploads: BlobUploads
+    /// Whether the blob store may answer reads with a redirect (asked once).
+    let redirectsReads: Bool
 
     public init(blobs: any BlobStore, metadata: any MetadataStore, rules: RegistryRules) {
         self.blobs = blobs
         self.metadata = metadata
         self.rules = rules
         uploads = BlobUploads(blobs: blobs, metadata: metadata)
+        redirectsReads = blobs.offersRedirects
     }
 
     /// The service over opened stores, with the read cache in front of their metadata.

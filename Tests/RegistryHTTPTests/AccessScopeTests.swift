@@ -56,7 +56,9 @@ import Testing
         var served: [Route.Kind: Set<String>] = [:]
         for endpoint in APIEndpoint.table {
             #expect(!endpoint.methods.isEmpty)
-            for method in endpoint.methods { served[endpoint.kind, default: []].insert(method.rawValue) }
+            for method in endpoint.methods {
+                #expect(served[endpoint.kind, default: []].insert(method.rawValue).inserted, "two rows for \(endpoint.kind) \(method)")
+            }
         }
         #expect(Set(served.keys) == Set(Route.Kind.allCases))
         // Writes never get by on pull alone.

@@ -33,7 +33,7 @@ struct TestRegistry {
         if let logs { logger = Logger(label: "test") { _ in logs.handler } }
         let monitor = HealthMonitor(check: health, interval: .seconds(3600), threshold: 1, logger: logger)
         if healthGates { _ = try await monitorRunOnce(monitor) }
-        let router = RegistryRouter.build(
+        let responder = RegistryRouter.build(
             api: RegistryAPI(
                 service: service,
                 locations: Locations(prefix: configuration.routePrefix, externalURL: configuration.http.externalURL)),
@@ -41,7 +41,8 @@ struct TestRegistry {
                 prefix: configuration.routePrefix, extraHeaders: [(HTTPField.Name("X-Test")!, "yes")], accessLog: logs != nil,
                 metrics: nil, limiter: RequestLimiter(limits), authenticator: authenticator, health: monitor,
                 healthGatesRequests: healthGates))
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: logger)
+        let app = Application(
+            responder: responder, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: logger)
         let result = try await app.test(.live) { client in try await body(client) }
         try await stores.close()
         return result

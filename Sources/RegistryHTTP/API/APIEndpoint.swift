@@ -74,21 +74,12 @@ struct APIEndpoint: Sendable {
         },
     ]
 
-    /// The table by route kind and method, built once.
-    private static let index: [Route.Kind: [HTTPRequest.Method: APIEndpoint]] = {
-        var index: [Route.Kind: [HTTPRequest.Method: APIEndpoint]] = [:]
-        for endpoint in table {
-            for method in endpoint.methods {
-                precondition(index[endpoint.kind]?[method] == nil, "two endpoints for \(endpoint.kind) \(method)")
-                index[endpoint.kind, default: [:]][method] = endpoint
-            }
-        }
-        return index
-    }()
+    /// The table's rows by route kind, built once (a few rows each: a scan beats hashing methods).
+    private static let byKind: [Route.Kind: [APIEndpoint]] = Dictionary(grouping: table, by: \.kind)
 
     /// The endpoint serving `method` on `route`, or nil when the route does not take that method.
     static func find(_ route: Route, method: HTTPRequest.Method) -> APIEndpoint? {
-        index[route.kind]?[method]
+        byKind[route.kind]?.first { $0.methods.contains(method) }
     }
 
     /// The scopes a request for `route` needs, in the Docker token protocol's terms.
@@ -110,13 +101,6 @@ struct APIEndpoint: Sendable {
             return scopes
         }
     }
-}
-
-/// A request's route and the endpoint that serves it, found by ``EndpointMiddleware``.
-struct ResolvedEndpoint: Sendable {
-    let route: Route
-    let endpoint: APIEndpoint
-    let scopes: [AccessScope]
 }
 
 extension Route {

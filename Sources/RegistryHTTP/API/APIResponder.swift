@@ -1,7 +1,7 @@
 import Hummingbird
 import RegistryCore
 
-/// Serves the API route a request resolved to (``EndpointMiddleware`` found it; the
+/// Serves the API route a request resolved to (``FrontDoors`` found it; the
 /// middleware between has authenticated it). A path that names no endpoint is a 404, a
 /// method the endpoint does not take a 405, both as OCI errors.
 struct APIResponder: HTTPResponder {
@@ -10,10 +10,8 @@ struct APIResponder: HTTPResponder {
     let api: RegistryAPI
 
     func respond(to request: Request, context: Context) async throws -> Response {
-        if let resolved = context.endpoint {
-            return try await resolved.endpoint.handler(api, resolved.route, request, context)
-        }
-        if context.apiRoute != nil {
+        if let (route, endpoint) = context.record.resolution {
+            if let endpoint { return try await endpoint.handler(api, route, request, context) }
             throw HTTPRefusal(
                 .methodNotAllowed, .unsupported, "method \(request.method.rawValue) is not allowed on this endpoint")
         }

@@ -1,4 +1,5 @@
 import HTTPTypes
+import NIOCore
 import Hummingbird
 import RegistryCore
 import RegistryService
@@ -13,8 +14,10 @@ struct RegistryAPI: Sendable {
 
     /// `GET`/`HEAD /v2/`: the API is here (and, with authentication on, the client may use it).
     func base(_ request: Request) -> Response {
-        Response.json([String: String](), method: request.method)
+        Response.data(Self.emptyObject, contentType: "application/json; charset=utf-8", method: request.method)
     }
+
+    private static let emptyObject = ByteBuffer(string: "{}")
 }
 
 /// Where `Location` headers point: paths under `http.prefix`, made absolute with `http.host`

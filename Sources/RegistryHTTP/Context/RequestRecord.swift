@@ -1,3 +1,4 @@
+import RegistryCore
 import Synchronization
 
 /// Facts about a request that inner middleware learns and outer middleware reports.
@@ -9,6 +10,8 @@ final class RequestRecord: Sendable {
     private struct Facts {
         var user: String?
         var routeLabel: String?
+        var route: Route?
+        var endpoint: APIEndpoint?
     }
 
     private let facts = Mutex(Facts())
@@ -22,6 +25,19 @@ final class RequestRecord: Sendable {
     /// The metrics label of the endpoint the path named (`manifest`, `blob`...), if any.
     var routeLabel: String? {
         get { facts.withLock { $0.routeLabel } }
-        set { facts.withLock { $0.routeLabel = newValue } }
+    }
+
+    /// The API route the path names, and the endpoint serving the request's method on it
+    /// (nil when the route does not take that method). Set by ``FrontDoors``.
+    var resolution: (route: Route, endpoint: APIEndpoint?)? {
+        facts.withLock { facts in facts.route.map { ($0, facts.endpoint) } }
+    }
+
+    func resolve(_ route: Route, _ endpoint: APIEndpoint?) {
+        facts.withLock { facts in
+            facts.route = route
+            facts.endpoint = endpoint
+            facts.routeLabel = route.kind.rawValue
+        }
     }
 }

@@ -14,7 +14,11 @@ struct AuthenticationMiddleware: RouterMiddleware {
         -> Response
     {
         // An unknown endpoint needs valid credentials only: then it is a 404.
-        let scopes = context.endpoint?.scopes ?? []
+        var scopes: [AccessScope] = []
+        if let (route, endpoint) = context.record.resolution, let endpoint {
+            let mountFrom = request.query("mount") != nil ? request.query("from") : nil
+            scopes = endpoint.scopes(for: route, mountFrom: mountFrom)
+        }
         switch await authenticator.decide(authorization: request.headers[.authorization], scopes: scopes) {
         case .allowed(let user):
             context.record.user = user

@@ -13,6 +13,9 @@ final class RequestLimiter: Sendable {
     }
 
     private let rate: RegistryConfiguration.Limits.RateLimit?
+    /// False when neither limit is configured: the middleware is then left out.
+    var limitsRate: Bool { rate != nil }
+    var limitsUploads: Bool { maximumUploads > 0 }
     private let maximumUploads: Int
     private let buckets = Mutex<[String: Bucket]>([:])
     private let uploadsInFlight = Atomic<Int>(0)

@@ -11,7 +11,7 @@ struct UploadSlotMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
-        guard let route = context.endpoint?.route, Self.streamsBlobBody(route, request) else {
+        guard let route = context.record.resolution?.route, Self.streamsBlobBody(route, request) else {
             return try await next(request, context)
         }
         return try await limiter.withUploadSlot { try await next(request, context) }

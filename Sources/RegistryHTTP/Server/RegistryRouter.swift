@@ -5,17 +5,19 @@ import RegistryService
 
 /// Assembles the registry's routes and middleware, in one fixed order:
 ///
-/// Every route: access log → response headers → metrics → OCI error mapping. Outermost
+/// Every request: access log → response headers → metrics → OCI error mapping. Outermost
 /// first: the access log and the metrics see every answer, refusals and errors included.
 ///
-/// The API (`<http.prefix>v2/…`): rate limit → endpoint resolution → authentication and
-/// access rules → health gate → upload slots → the endpoint's handler. The rate limit comes
-/// first so that a client over it costs nothing (no bcrypt); authentication comes before the
-/// health gate and before unknown paths are answered, so that only those who may use the API
-/// learn anything about it.
+/// Then the API (`<http.prefix>/v2/…`), whose paths ``FrontDoors`` resolves to their route and
+/// endpoint, matching from the end (a trie cannot express repository names that contain
+/// `manifests` or `blobs`): rate limit → authentication and access rules → health gate →
+/// upload slots → the endpoint's handler. The rate limit comes first so that a client over it
+/// costs nothing (no bcrypt); authentication comes before the health gate and before unknown
+/// paths or methods are answered, so that only those who may use the API learn anything about
+/// it.
 ///
-/// `/healthz` and `/debug/health` are open. The web UI and other front doors add their own
-/// groups beside the API with their own middleware.
+/// Everything else goes to Hummingbird's router: `/healthz` and `/debug/health` (open to
+/// everyone), and the front doors that add their own groups and middleware beside the API.
 struct RegistryRouter {
     struct Settings {
         var prefix = ""
@@ -28,32 +30,96 @@ struct RegistryRouter {
         var healthGatesRequests: Bool
     }
 
-    static func build(api: RegistryAPI, settings: Settings) -> Router<RegistryRequestContext> {
-        let router = Router(context: RegistryRequestContext.self)
-        if settings.accessLog { router.add(middleware: AccessLogMiddleware()) }
-        router.add(middleware: ResponseHeadersMiddleware(extraHeaders: settings.extraHeaders))
-        if let metrics = settings.metrics { router.add(middleware: MetricsMiddleware(metrics: metrics)) }
-        router.add(middleware: ErrorMiddleware())
+    typealias Context = RegistryRequestContext
 
+    static func build(api: RegistryAPI, settings: Settings) -> RegistryResponder {
+        var outer: [any RouterMiddleware<Context>] = []
+        if settings.accessLog { outer.append(AccessLogMiddleware()) }
+        outer.append(ResponseHeadersMiddleware(extraHeaders: settings.extraHeaders))
+        if let metrics = settings.metrics { outer.append(MetricsMiddleware(metrics: metrics)) }
+        outer.append(ErrorMiddleware())
+
+        // Middleware with nothing to do under this configuration is left out of the chain.
+        var inner: [any RouterMiddleware<Context>] = []
+        if settings.limiter.limitsRate { inner.append(RateLimitMiddleware(limiter: settings.limiter)) }
+        if let authenticator = settings.authenticator {
+            inner.append(AuthenticationMiddleware(authenticator: authenticator))
+        }
+        if settings.healthGatesRequests { inner.append(HealthGateMiddleware(monitor: settings.health)) }
+        if settings.limiter.limitsUploads { inner.append(UploadSlotMiddleware(limiter: settings.limiter)) }
+
+        let router = Router(context: Context.self)
+        // The router answers what matches no route itself; this makes that answer an OCI error too.
+        router.add(middleware: ErrorMiddleware())
         let health = HealthEndpoint(monitor: settings.health, gatesRequests: settings.healthGatesRequests)
         for path in ["/healthz", "/debug/health"] {
             router.on(RouterPath(path), method: .get, responder: health)
             router.on(RouterPath(path), method: .head, responder: health)
         }
+        let dispatch = FrontDoors(
+            prefix: settings.prefix, api: MiddlewareChain.compose(inner, around: APIResponder(api: api)),
+            router: router.buildResponder())
+        return RegistryResponder(chain: MiddlewareChain.compose(outer, around: dispatch))
+    }
+}
 
-        let group = router.group(RouterPath(settings.prefix + "/v2"))
-        group.add(middleware: RateLimitMiddleware(limiter: settings.limiter))
-        group.add(middleware: EndpointMiddleware(prefix: settings.prefix))
-        if let authenticator = settings.authenticator {
-            group.add(middleware: AuthenticationMiddleware(authenticator: authenticator))
+/// The whole registry as one responder, for Hummingbird's `Application`.
+struct RegistryResponder: HTTPResponder {
+    let chain: any HTTPResponder<RegistryRequestContext>
+
+    func respond(to request: Request, context: RegistryRequestContext) async throws -> Response {
+        try await chain.respond(to: request, context: context)
+    }
+}
+
+/// Sends API paths, resolved to their route and endpoint, to the API's middleware and
+/// handlers; everything else to the router. An API path that names no route, or a method its
+/// route does not take, is answered by ``APIResponder`` after authentication.
+struct FrontDoors<Router: HTTPResponder<RegistryRequestContext>>: HTTPResponder {
+    typealias Context = RegistryRequestContext
+
+    /// `http.prefix` without its trailing slash.
+    let prefix: String
+    let api: any HTTPResponder<Context>
+    let router: Router
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        let path = request.uri.path
+        guard let apiPath = Self.apiPath(path, prefix: prefix) else {
+            return try await router.respond(to: request, context: context)
         }
-        if settings.healthGatesRequests { group.add(middleware: HealthGateMiddleware(monitor: settings.health)) }
-        group.add(middleware: UploadSlotMiddleware(limiter: settings.limiter))
-        let responder = APIResponder(api: api)
-        for method: HTTPRequest.Method in [.get, .head, .put, .post, .patch, .delete, .options] {
-            group.on("", method: method) { request, context in try await responder.respond(to: request, context: context) }
-            group.on("**", method: method) { request, context in try await responder.respond(to: request, context: context) }
+        if let route = Route(path: apiPath) {
+            context.record.resolve(route, APIEndpoint.find(route, method: request.method))
         }
-        return router
+        return try await api.respond(to: request, context: context)
+    }
+
+    /// The path without `http.prefix` when it is `/v2` or under `/v2/`, else nil.
+    static func apiPath(_ path: String, prefix: String) -> String? {
+        guard path.hasPrefix(prefix + "/v2") else { return nil }
+        let rest = path.utf8.dropFirst(prefix.utf8.count + 3)
+        guard rest.isEmpty || rest.first == UInt8(ascii: "/") else { return nil }
+        return prefix.isEmpty ? path : String(path.dropFirst(prefix.count))
+    }
+}
+
+/// Middleware wrapped around a responder in order, the first outermost, as Hummingbird's
+/// router wraps a route's middleware.
+enum MiddlewareChain {
+    static func compose(
+        _ middlewares: [any RouterMiddleware<RegistryRequestContext>], around responder: any HTTPResponder<RegistryRequestContext>
+    ) -> any HTTPResponder<RegistryRequestContext> {
+        middlewares.reversed().reduce(responder) { next, middleware in Layer(middleware: middleware, next: next) }
+    }
+
+    private struct Layer: HTTPResponder {
+        let middleware: any RouterMiddleware<RegistryRequestContext>
+        let next: any HTTPResponder<RegistryRequestContext>
+
+        func respond(to request: Request, context: RegistryRequestContext) async throws -> Response {
+            try await middleware.handle(request, context: context) { request, context in
+                try await next.respond(to: request, context: context)
+            }
+        }
     }
 }

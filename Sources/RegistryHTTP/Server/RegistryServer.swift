@@ -41,7 +41,7 @@ public struct RegistryServer {
             metrics = RequestMetrics()
         }
         let limits = configuration.berth.limits
-        let router = RegistryRouter.build(
+        let responder = RegistryRouter.build(
             api: RegistryAPI(
                 service: service,
                 locations: Locations(prefix: configuration.routePrefix, externalURL: configuration.http.externalURL)),
@@ -51,7 +51,7 @@ public struct RegistryServer {
                 authenticator: security.authenticator, health: health,
                 healthGatesRequests: healthSettings.enabled))
         let app = Application(
-            router: router,
+            responder: responder,
             server: security.serverBuilder(idleTimeout: limits.idleTimeout, readTimeout: limits.readTimeout),
             configuration: .init(address: .hostname(configuration.http.host, port: configuration.http.port)),
             services: services(health: health, stores: stores) + security.services(logger: logger),

@@ -28,6 +28,9 @@ public protocol BlobStore: Sendable {
     /// `RedirectURL`), or nil when the registry must stream the bytes (the filesystem).
     func redirectURL(for digest: Digest, method: BlobRedirectMethod) async throws -> String?
 
+    /// False when ``redirectURL(for:method:)`` is always nil, so that readers need not ask.
+    var offersRedirects: Bool { get }
+
     // MARK: Staging uploads
 
     /// Starts staging an upload with an empty body.

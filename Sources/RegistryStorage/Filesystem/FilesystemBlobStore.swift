@@ -69,6 +69,8 @@ public struct FilesystemBlobStore: BlobStore {
 
     public func redirectURL(for digest: Digest, method: BlobRedirectMethod) async throws -> String? { nil }
 
+    public var offersRedirects: Bool { false }
+
     /// Unlinks on threads of its own, then makes all of the deletions durable with one
     /// `syncfs`.
     public func delete(_ digests: [Digest]) async throws {
