@@ -21,7 +21,7 @@ from helpers import (assert_error, assert_status, describe, location_path, rand_
                      with_digest, http as request)
 from rawhttp import connect, read_until_closed
 from registry import free_port
-from security import TokenIssuer, basic, registryctl_binary
+from security import TokenIssuer, basic, make_certs, registryctl_binary, tls_config
 
 PASSWORD = "correct horse battery staple"
 OCTET = {"Content-Type": "application/octet-stream"}
@@ -388,3 +388,23 @@ def test_connectionsperclient_is_configurable(make_registry):
         assert closed_soon(c)
         assert not closed_soon(a, 0.2) and not closed_soon(b, 0.2)
         assert request_from(OTHER_ADDRESS, reg, "GET", "/v2/")[0] == 200
+
+
+def test_connectionsperclient_applies_before_the_tls_handshake(make_registry, tmp_path):
+    import ssl
+    certs = make_certs(tmp_path / "certs")
+    reg = make_registry(tls=True, extra_config=tls_config(certs) + limits("connectionsperclient: 2")).start()
+    time.sleep(0.5)
+    context = ssl.create_default_context(cafile=str(certs / "ca.pem"))
+    with connect(reg) as a, connect(reg) as b, connect(reg) as c:
+        # The third gets no handshake: it is closed as accepted.
+        assert closed_soon(c)
+        with pytest.raises((ssl.SSLError, ConnectionResetError, BrokenPipeError, OSError)):
+            with socket.create_connection(("127.0.0.1", reg.port), timeout=5) as raw:
+                context.wrap_socket(raw, server_hostname="127.0.0.1")
+        # Another address still gets HTTPS.
+        with socket.create_connection(("127.0.0.1", reg.port), timeout=5, source_address=(OTHER_ADDRESS, 0)) as raw:
+            with context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+                tls.sendall(b"GET /v2/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                assert tls.recv(4096).startswith(b"HTTP/1.1 200")
+        assert not closed_soon(a, 0.2) and not closed_soon(b, 0.2)
