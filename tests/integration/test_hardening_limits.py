@@ -385,8 +385,8 @@ def test_connectionsperclient_is_configurable(make_registry):
     reg = make_registry(extra_config=limits("connectionsperclient: 2")).start()
     time.sleep(0.5)
     with connect(reg) as a, connect(reg) as b, connect(reg) as c:
-        assert closed_soon(c)
-        assert not closed_soon(a, 0.2) and not closed_soon(b, 0.2)
+        # One of the three is closed (which one is up to the event loops that set them up).
+        assert len(closed_among([a, b, c])) == 1
         assert request_from(OTHER_ADDRESS, reg, "GET", "/v2/")[0] == 200
 
 
@@ -397,8 +397,9 @@ def test_connectionsperclient_applies_before_the_tls_handshake(make_registry, tm
     time.sleep(0.5)
     context = ssl.create_default_context(cafile=str(certs / "ca.pem"))
     with connect(reg) as a, connect(reg) as b, connect(reg) as c:
-        # The third gets no handshake: it is closed as accepted.
-        assert closed_soon(c)
+        # One of the three is closed as accepted, before any handshake; a fourth too.
+        closed = closed_among([a, b, c])
+        assert len(closed) == 1
         with pytest.raises((ssl.SSLError, ConnectionResetError, BrokenPipeError, OSError)):
             with socket.create_connection(("127.0.0.1", reg.port), timeout=5) as raw:
                 context.wrap_socket(raw, server_hostname="127.0.0.1")
@@ -407,4 +408,4 @@ def test_connectionsperclient_applies_before_the_tls_handshake(make_registry, tm
             with context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
                 tls.sendall(b"GET /v2/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
                 assert tls.recv(4096).startswith(b"HTTP/1.1 200")
-        assert not closed_soon(a, 0.2) and not closed_soon(b, 0.2)
+        assert not any(closed_soon(sock, 0.2) for sock in (a, b, c) if sock not in closed)
