@@ -15,6 +15,27 @@ import Testing
         #expect(limits.rateLimit == nil)
         #expect(limits.readTimeout == .seconds(60))
         #expect(limits.idleTimeout == .seconds(120))
+        // The defaults README.md documents.
+        #expect(limits.authFailures == 10)
+        #expect(limits.minBodyRate == 1024)
+        #expect(limits.minBodyRatePeriod == .seconds(30))
+        #expect(limits.connectionsPerClient == 128)
+    }
+
+    @Test func readsTheHardeningKeys() throws {
+        let limits = try load(
+            "berth:\n  limits:\n    authfailures: 0\n    minbodyrate: 512\n    minbodyrateperiod: 5s\n"
+                + "    connectionsperclient: 16\n"
+        ).berth.limits
+        #expect(limits.authFailures == 0)
+        #expect(limits.minBodyRate == 512)
+        #expect(limits.minBodyRatePeriod == .seconds(5))
+        #expect(limits.connectionsPerClient == 16)
+        let overridden = try load(
+            "", ["REGISTRY_BERTH_LIMITS_AUTHFAILURES": "3", "REGISTRY_BERTH_LIMITS_CONNECTIONSPERCLIENT": "0"]
+        ).berth.limits
+        #expect(overridden.authFailures == 3)
+        #expect(overridden.connectionsPerClient == 0)
     }
 
     @Test func readsEveryKey() throws {
@@ -51,6 +72,7 @@ import Testing
     @Test(arguments: [
         "manifestsize: 100", "manifestsize: big", "readtimeout: 0s", "idletimeout: forever",
         "ratelimit:\n      requestspersecond: 0", "ratelimit:\n      requestspersecond: 5\n      burst: 0",
+        "authfailures: -1", "minbodyrate: fast", "minbodyrateperiod: 0s", "connectionsperclient: -5",
     ])
     func refusesBadValues(_ entry: String) {
         #expect(throws: ConfigurationError.self) { try load("berth:\n  limits:\n    \(entry)\n") }

@@ -19,12 +19,17 @@ PASSWORD = "s3cret-Pa55word"
 REALM = "Berth test"
 
 
+# These tables send hundreds of wrong credentials from one address on purpose; the limit on
+# failed authentications (berth.limits.authfailures) has its own tests in test_hardening_limits.py.
+NO_GUESSING_LIMIT = "berth:\n  limits:\n    authfailures: 0\n"
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     from registry import RegistryProcess
     folder = tmp_path_factory.mktemp("htpasswd")
     users = apache_htpasswd(folder / "users.htpasswd", {"alice": PASSWORD, "bob": "bobs-password"})
-    reg = RegistryProcess(folder / "registry", extra_config=htpasswd_config(users, REALM)).start()
+    reg = RegistryProcess(folder / "registry", extra_config=htpasswd_config(users, REALM) + NO_GUESSING_LIMIT).start()
     yield reg
     reg.stop()
 

@@ -17,6 +17,11 @@ from security import TokenIssuer, TokenServer, basic, repository_access
 REALM = "https://auth.example/token"
 
 
+# These tables send many wrong tokens from one address on purpose; the limit on failed
+# authentications (berth.limits.authfailures) has its own tests in test_hardening_limits.py.
+NO_GUESSING_LIMIT = "berth:\n  limits:\n    authfailures: 0\n"
+
+
 @pytest.fixture(scope="module")
 def issuer(tmp_path_factory):
     return TokenIssuer(tmp_path_factory.mktemp("issuer"))
@@ -24,7 +29,8 @@ def issuer(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, issuer):
-    reg = RegistryProcess(tmp_path_factory.mktemp("token") / "registry", extra_config=issuer.config(REALM)).start()
+    reg = RegistryProcess(tmp_path_factory.mktemp("token") / "registry",
+                          extra_config=issuer.config(REALM) + NO_GUESSING_LIMIT).start()
     yield reg
     reg.stop()
 

@@ -247,7 +247,9 @@ struct ConfigReader {
     private mutating func readLimits(
         _ limits: Section, into result: inout RegistryConfiguration.Limits
     ) throws(ConfigurationError) {
-        warnUnknown(limits, known: ["manifestsize", "concurrentuploads", "ratelimit", "readtimeout", "idletimeout"])
+        warnUnknown(
+            limits, known: Self.hardeningKeys.union(["manifestsize", "concurrentuploads", "ratelimit", "readtimeout", "idletimeout"]))
+        try readHardening(limits, into: &result)
         if let size = try int(limits, "manifestsize") {
             guard size >= 1024 else {
                 throw error(limits.node("manifestsize")?.line, limits.keyPath("manifestsize"), "must be at least 1024 bytes")
@@ -305,7 +307,7 @@ struct ConfigReader {
         }
     }
 
-    private func int(_ parent: Section, _ key: String) throws(ConfigurationError) -> Int? {
+    func int(_ parent: Section, _ key: String) throws(ConfigurationError) -> Int? {
         guard let text = try string(parent, key) else { return nil }
         guard let value = Int(text) else {
             throw error(parent.node(key)?.line, parent.keyPath(key), "expected an integer, got \"\(text)\"")
@@ -313,7 +315,7 @@ struct ConfigReader {
         return value
     }
 
-    private func duration(_ parent: Section, _ key: String) throws(ConfigurationError) -> Duration? {
+    func duration(_ parent: Section, _ key: String) throws(ConfigurationError) -> Duration? {
         guard let text = try string(parent, key) else { return nil }
         guard let value = GoDuration.parse(text) else {
             throw error(parent.node(key)?.line, parent.keyPath(key), "expected a duration such as 10s or 1h, got \"\(text)\"")

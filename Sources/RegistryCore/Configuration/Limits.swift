@@ -24,6 +24,19 @@ extension RegistryConfiguration {
         public var readTimeout: Duration = .seconds(60)
         /// `berth.limits.idletimeout`: a keep-alive connection with no request for this long is closed.
         public var idleTimeout: Duration = .seconds(120)
+        /// `berth.limits.authfailures`: failed authentications a minute allowed per client
+        /// address (and per user name, for addresses that failed); past it the answer is 429
+        /// without checking the password. 0 turns the limit off.
+        public var authFailures: Int = 10
+        /// `berth.limits.minbodyrate`: bytes per second a request body must average over
+        /// ``minBodyRatePeriod`` while the server waits for it; a slower connection is closed.
+        /// 0 turns the check off.
+        public var minBodyRate: Int = 1024
+        /// `berth.limits.minbodyrateperiod`: the time ``minBodyRate`` is averaged over.
+        public var minBodyRatePeriod: Duration = .seconds(30)
+        /// `berth.limits.connectionsperclient`: open connections one client address may hold;
+        /// more are closed as they are accepted. 0 means no limit.
+        public var connectionsPerClient: Int = 128
 
         public init() {}
     }

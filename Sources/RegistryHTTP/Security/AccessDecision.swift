@@ -7,9 +7,16 @@ enum AccessDecision: Sendable {
     case allowed(user: String?)
     /// Answer with this error and, for a 401, this `WWW-Authenticate` challenge.
     case refused(RegistryError, challenge: String?)
+    /// Credentials were presented and are wrong (a bad password, an invalid token): refused
+    /// like ``refused(_:challenge:)``, and counted against the client by ``AuthFailureLimiter``.
+    case invalidCredentials(RegistryError, challenge: String)
 
     static func unauthorized(_ message: String, challenge: String) -> AccessDecision {
         .refused(RegistryError(.unauthorized, message), challenge: challenge)
+    }
+
+    static func invalid(_ message: String, challenge: String) -> AccessDecision {
+        .invalidCredentials(RegistryError(.unauthorized, message), challenge: challenge)
     }
 
     static let denied = AccessDecision.refused(

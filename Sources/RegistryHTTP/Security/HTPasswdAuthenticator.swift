@@ -16,7 +16,7 @@ struct HTPasswdAuthenticator: RequestAuthenticator {
         guard let credentials = BasicCredentials(authorization: authorization),
             await file.verify(user: credentials.user, password: credentials.password)
         else {
-            return .unauthorized("invalid user name or password", challenge: challenge)
+            return .invalid("invalid user name or password", challenge: challenge)
         }
         guard scopes.allSatisfy({ policy.allows(credentials.user, $0) }) else { return .denied }
         return .allowed(user: credentials.user)

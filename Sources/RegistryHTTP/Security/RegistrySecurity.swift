@@ -39,9 +39,9 @@ struct RegistrySecurity: Sendable {
     }
 
     /// Plain HTTP/1, or HTTPS whose certificate SIGHUP reloads.
-    func serverBuilder(idleTimeout: Duration, readTimeout: Duration) -> HTTPServerBuilder {
-        guard let tls else { return .registryHTTP1(idleTimeout: idleTimeout, readTimeout: readTimeout) }
-        return .registryHTTPS(idleTimeout: idleTimeout, readTimeout: readTimeout, contexts: tls)
+    func serverBuilder(idleTimeout: Duration, readTimeout: Duration, guards: ConnectionGuards) -> HTTPServerBuilder {
+        guard let tls else { return .registryHTTP1(idleTimeout: idleTimeout, readTimeout: readTimeout, guards: guards) }
+        return .registryHTTPS(idleTimeout: idleTimeout, readTimeout: readTimeout, guards: guards, contexts: tls)
     }
 
     /// SIGHUP reloads the TLS certificate and key (the htpasswd file reloads by itself when it changes).

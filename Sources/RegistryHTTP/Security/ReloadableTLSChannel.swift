@@ -26,10 +26,13 @@ struct ReloadableTLSChannel<BaseChannel: ServerChildChannel>: ServerChildChannel
 
 extension HTTPServerBuilder {
     /// ``RegistryHTTP1Channel`` behind TLS from `contexts`.
-    static func registryHTTPS(idleTimeout: Duration, readTimeout: Duration, contexts: TLSContextSource) -> HTTPServerBuilder {
+    static func registryHTTPS(
+        idleTimeout: Duration, readTimeout: Duration, guards: ConnectionGuards, contexts: TLSContextSource
+    ) -> HTTPServerBuilder {
         .init { responder in
             ReloadableTLSChannel(
-                base: RegistryHTTP1Channel(responder: responder, idleTimeout: idleTimeout, readTimeout: readTimeout),
+                base: RegistryHTTP1Channel(
+                    responder: responder, idleTimeout: idleTimeout, readTimeout: readTimeout, guards: guards),
                 contexts: contexts)
         }
     }

@@ -72,7 +72,7 @@ struct TokenAuthenticator: RequestAuthenticator {
             try check(claims)
         } catch {
             logger.debug("bearer token refused", metadata: ["reason": "\(error)"])
-            return .unauthorized("invalid token", challenge: challenge(scopes, error: "invalid_token"))
+            return .invalid("invalid token", challenge: challenge(scopes, error: "invalid_token"))
         }
         guard scopes.allSatisfy(claims.grants) else {
             return .unauthorized(

@@ -10,6 +10,11 @@ import NIOHTTP1
 /// decoder sees bytes arrive and the server ask for more; ``RequestPhaseHandler`` behind the
 /// decoder sees where a request begins and ends. Time the server itself spends not reading
 /// (back-pressure while it writes to disk) never counts against the client.
+///
+/// The same tick also checks `berth.limits.minbodyrate` (``BodyRateWindow``): a body that
+/// trickles in just fast enough never to stall is closed once its average over the period
+/// falls below the minimum. The upload session keeps every chunk completed before; only the
+/// cut-off request's bytes are dropped, and the client resumes from the offset GET reports.
 final class RequestReadState {
     enum Phase {
         /// No request has started; the idle timeout applies.
@@ -23,6 +28,50 @@ final class RequestReadState {
     var phase = Phase.betweenRequests
     /// Set when the server asked the socket for more data and none has arrived yet.
     var waitingSince: NIODeadline?
+    /// `berth.limits.minbodyrate`; nil when off.
+    private var bodyRate: BodyRateWindow?
+    /// Body bytes received since the last tick.
+    private var bodyBytes = 0
+    private var lastTick = NIODeadline.now()
+
+    init(bodyRate: BodyRateWindow? = nil) { self.bodyRate = bodyRate }
+
+    var inBody: Bool {
+        if case .body = phase { return true }
+        return false
+    }
+
+    /// A request head is complete: its body (if any) starts now.
+    func startBody() {
+        phase = .body
+        bodyRate?.reset()
+        bodyBytes = 0
+        lastTick = .now()
+    }
+
+    /// Notes `count` bytes of a body.
+    func received(bodyBytes count: Int) { bodyBytes += count }
+
+    /// Called on every tick: why the connection should close because its body is too slow, if it should.
+    func bodyTooSlow(at now: NIODeadline) -> String? {
+        defer {
+            lastTick = now
+            bodyBytes = 0
+        }
+        guard inBody, var window = bodyRate else { return nil }
+        let waited: TimeAmount
+        if bodyBytes > 0 {
+            waited = now - lastTick
+        } else if let waitingSince {
+            waited = now - max(lastTick, waitingSince)
+        } else {
+            return nil  // the server was not reading: not the client's time
+        }
+        let slow = window.record(elapsed: .nanoseconds(waited.nanoseconds), bytes: bodyBytes)
+        bodyRate = window
+        guard slow else { return nil }
+        return "request body averaged \(window.averageRate) bytes/s over \(window.period), below berth.limits.minbodyrate \(window.minimumRate)"
+    }
 
     /// Why the connection should close at `now`, if it should.
     func expired(at now: NIODeadline, timeout: TimeAmount) -> String? {
@@ -83,7 +132,11 @@ final class RawReadTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler
         if case .betweenRequests = state.phase {
             state.phase = .head(since: .now())
         }
+        let size = unwrapInboundIn(data).readableBytes
+        let wasBody = state.inBody
         context.fireChannelRead(data)
+        // The read that completes a head may carry the body's first bytes too.
+        if wasBody || state.inBody { state.received(bodyBytes: size) }
     }
 
     func read(context: ChannelHandlerContext) {
@@ -95,7 +148,8 @@ final class RawReadTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler
         guard scheduled == nil else { return }
         scheduled = context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: tick) {
             self.scheduled = nil
-            if let reason = self.state.expired(at: .now(), timeout: self.timeout) {
+            let now = NIODeadline.now()
+            if let reason = self.state.expired(at: now, timeout: self.timeout) ?? self.state.bodyTooSlow(at: now) {
                 self.logger.notice(
                     "closing a slow connection",
                     metadata: ["reason": "\(reason)", "client": "\(context.channel.remoteAddress?.ipAddress ?? "-")"])
@@ -126,7 +180,7 @@ final class RequestPhaseHandler: ChannelInboundHandler, RemovableChannelHandler 
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
-        case .head: state.phase = .body
+        case .head: state.startBody()
         case .body: break
         case .end: state.phase = .betweenRequests
         }

@@ -17,10 +17,20 @@ struct RegistryHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
     let idleTimeout: Duration
     /// Time a client may take to send a request head, or let its body stall.
     let readTimeout: Duration
+    /// Connections per client and the minimum body rate.
+    var guards = ConnectionGuards()
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
-            let readState = RequestReadState()
+            if let connections = guards.connections, !connections.admit(channel, logger: logger) {
+                // Over the client's limit: closed before a byte is parsed. The handler sees an
+                // async channel whose inbound side has already ended.
+                try channel.pipeline.syncOperations.addHandler(DiscardingHandler())
+                let refused = try Value(wrappingChannelSynchronously: channel)
+                channel.close(promise: nil)
+                return refused
+            }
+            let readState = RequestReadState(bodyRate: guards.bodyRateWindow())
             try channel.pipeline.syncOperations.addHandler(
                 RawReadTimeoutHandler(state: readState, timeout: readTimeout, logger: logger))
             try channel.pipeline.syncOperations.configureHTTPServerPipeline(
@@ -48,9 +58,16 @@ struct RegistryHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
 
 extension HTTPServerBuilder {
     /// HTTP/1.1 and HTTP/1.0 with ``RegistryHTTP1Channel``.
-    static func registryHTTP1(idleTimeout: Duration, readTimeout: Duration) -> HTTPServerBuilder {
+    static func registryHTTP1(idleTimeout: Duration, readTimeout: Duration, guards: ConnectionGuards) -> HTTPServerBuilder {
         .init { responder in
-            RegistryHTTP1Channel(responder: responder, idleTimeout: idleTimeout, readTimeout: readTimeout)
+            RegistryHTTP1Channel(responder: responder, idleTimeout: idleTimeout, readTimeout: readTimeout, guards: guards)
         }
     }
+}
+
+/// Drops whatever arrives on a connection that is being refused.
+private final class DiscardingHandler: ChannelInboundHandler, Sendable {
+    typealias InboundIn = NIOAny
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
 }

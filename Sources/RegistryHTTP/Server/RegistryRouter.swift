@@ -12,7 +12,8 @@ import RegistryService
 /// endpoint, matching from the end (a trie cannot express repository names that contain
 /// `manifests` or `blobs`): rate limit → authentication and access rules → health gate →
 /// upload slots → the endpoint's handler. The rate limit comes first so that a client over it
-/// costs nothing (no bcrypt); authentication comes before the health gate and before unknown
+/// costs nothing (no bcrypt), and authentication checks the client's failed attempts
+/// (``AuthFailureLimiter``) before any password; authentication comes before the health gate and before unknown
 /// paths or methods are answered, so that only those who may use the API learn anything about
 /// it.
 ///
@@ -26,6 +27,8 @@ struct RegistryRouter {
         var metrics: RequestMetrics?
         var limiter: RequestLimiter
         var authenticator: (any RequestAuthenticator)?
+        /// `berth.limits.authfailures`; nil when off.
+        var authFailures: AuthFailureLimiter? = nil
         var health: HealthMonitor
         var healthGatesRequests: Bool
     }
@@ -43,7 +46,7 @@ struct RegistryRouter {
         var inner: [any RouterMiddleware<Context>] = []
         if settings.limiter.limitsRate { inner.append(RateLimitMiddleware(limiter: settings.limiter)) }
         if let authenticator = settings.authenticator {
-            inner.append(AuthenticationMiddleware(authenticator: authenticator))
+            inner.append(AuthenticationMiddleware(authenticator: authenticator, failures: settings.authFailures))
         }
         if settings.healthGatesRequests { inner.append(HealthGateMiddleware(monitor: settings.health)) }
         if settings.limiter.limitsUploads { inner.append(UploadSlotMiddleware(limiter: settings.limiter)) }

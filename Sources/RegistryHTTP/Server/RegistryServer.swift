@@ -48,11 +48,16 @@ public struct RegistryServer {
             settings: .init(
                 prefix: configuration.routePrefix, extraHeaders: extraHeaders(),
                 accessLog: !configuration.log.accessLogDisabled, metrics: metrics, limiter: RequestLimiter(limits),
-                authenticator: security.authenticator, health: health,
-                healthGatesRequests: healthSettings.enabled))
+                authenticator: security.authenticator,
+                authFailures: limits.authFailures > 0 ? AuthFailureLimiter(threshold: limits.authFailures) : nil,
+                health: health, healthGatesRequests: healthSettings.enabled))
+        // After the metrics backend is bootstrapped: the limiter's counter is created with it.
+        let guards = ConnectionGuards(
+            connections: limits.connectionsPerClient > 0 ? ConnectionLimiter(maximum: limits.connectionsPerClient) : nil,
+            minimumBodyRate: limits.minBodyRate, bodyRatePeriod: limits.minBodyRatePeriod)
         let app = Application(
             responder: responder,
-            server: security.serverBuilder(idleTimeout: limits.idleTimeout, readTimeout: limits.readTimeout),
+            server: security.serverBuilder(idleTimeout: limits.idleTimeout, readTimeout: limits.readTimeout, guards: guards),
             configuration: .init(address: .hostname(configuration.http.host, port: configuration.http.port)),
             services: services(health: health, stores: stores) + security.services(logger: logger),
             logger: logger)
