@@ -30,8 +30,9 @@ packages=(
 )
 missing=()
 for package in "${packages[@]}"; do
-  # (sed reads dpkg's whole answer: grep -q would stop early and, with pipefail, fail)
-  status=$(dpkg -s "$package" 2>/dev/null | sed -n 's/^Status: //p')
+  # (sed reads dpkg's whole answer: grep -q would stop early and, with pipefail, fail; dpkg -s
+  # itself fails for a package that is not installed, which must not end the script)
+  status=$(dpkg -s "$package" 2>/dev/null | sed -n 's/^Status: //p' || true)
   [ "$status" = "install ok installed" ] || missing+=("$package")
 done
 python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
