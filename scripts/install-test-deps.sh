@@ -48,7 +48,7 @@ fi
 ceph=(ceph-mon ceph-osd radosgw ceph-common)
 missing=()
 for package in "${ceph[@]}"; do
-  status=$(dpkg -s "$package" 2>/dev/null | sed -n 's/^Status: //p')
+  status=$(dpkg -s "$package" 2>/dev/null | sed -n 's/^Status: //p' || true)
   [ "$status" = "install ok installed" ] || missing+=("$package")
 done
 if [ ${#missing[@]} -gt 0 ]; then
