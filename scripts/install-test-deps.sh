@@ -43,6 +43,21 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# A real S3 server for the object-store tests (scripts/s3-server.sh): Ceph's monitor, OSD and
+# RADOS Gateway, without the recommended extras (ceph-mgr and its Python stack are not needed).
+ceph=(ceph-mon ceph-osd radosgw ceph-common)
+missing=()
+for package in "${ceph[@]}"; do
+  status=$(dpkg -s "$package" 2>/dev/null | sed -n 's/^Status: //p' || true)
+  [ "$status" = "install ok installed" ] || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
 # Python packages: exactly the pinned versions. Checking the installed versions first keeps a
 # second run offline and fast; pip runs only when a pin is missing or differs.
 requirements=tests/requirements.txt

@@ -13,6 +13,16 @@ echo "== build"
 swift build --build-tests 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || { echo "build failed"; exit 1; }
 bin=$(swift build --show-bin-path)
 
+# One real S3 server (Ceph RGW) for the object-store tests of both suites, stopped by its
+# PIDs when the run ends however it ends. S3_TEST_REQUIRED makes a missing server a failure.
+s3_state=$(mktemp -d /tmp/berth-s3.XXXXXX)
+trap 'scripts/s3-server.sh stop "$s3_state" >/dev/null 2>&1 || true; rm -rf "$s3_state"' EXIT
+echo "== S3 server (scripts/s3-server.sh)"
+set -a
+eval "$(scripts/s3-server.sh start "$s3_state")"
+S3_TEST_REQUIRED=1
+set +a
+
 echo "== unit tests (swift test)"
 swift test --skip-build
 

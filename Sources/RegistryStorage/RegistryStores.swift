@@ -32,16 +32,33 @@ public struct RegistryStores: Sendable {
         self.closing = close
     }
 
-    /// Opens the stores of `configuration`: today the filesystem for blobs and SQLite (in
-    /// the storage root) for metadata.
+    /// Opens the stores of `configuration`: blobs on the filesystem, or in the S3 bucket of
+    /// `storage.s3`; metadata in SQLite in the storage root.
     public static func open(_ configuration: RegistryConfiguration) async throws -> RegistryStores {
         let root = configuration.storage.rootDirectory
+        if let settings = configuration.storage.s3 { return try await openS3(settings, configuration: configuration) }
         let blobs = try FilesystemBlobStore(root: root)
         let metadata = try SQLiteMetadataStore(path: configuration.databasePath)
         return RegistryStores(
             blobs: blobs, metadata: metadata, changes: FileChangeNotifier(root: root),
             backup: RegistryBackup(blobs: blobs, metadata: metadata), stagingIsLocal: true,
             description: "filesystem \(root), sqlite \(configuration.databasePath)",
+            close: { try metadata.close() })
+    }
+
+    /// Blobs in the bucket; the SQLite database in the storage root (the only thing there).
+    private static func openS3(
+        _ settings: RegistryConfiguration.S3, configuration: RegistryConfiguration
+    ) async throws -> RegistryStores {
+        let root = configuration.storage.rootDirectory
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let blobs = try await S3BlobStore(settings: settings, redirectsDisabled: configuration.storage.redirectDisabled)
+        let metadata = try SQLiteMetadataStore(path: configuration.databasePath)
+        // One SQLite database means one server: its staged uploads are its own.
+        return RegistryStores(
+            blobs: blobs, metadata: metadata, changes: FileChangeNotifier(root: root), backup: nil,
+            stagingIsLocal: true,
+            description: "s3 bucket \(settings.bucket) at \(settings.endpoint), sqlite \(configuration.databasePath)",
             close: { try metadata.close() })
     }
 

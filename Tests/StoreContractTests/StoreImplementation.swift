@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import RegistryCore
 import RegistryStorage
+import S3Client
 import Testing
 
 /// One implementation of the store contracts, and how to open a fresh, empty instance of it.
@@ -16,7 +17,47 @@ struct StoreImplementation: Sendable, CustomTestStringConvertible {
 
     var testDescription: String { name }
 
-    static var all: [StoreImplementation] { [.filesystemAndSQLite] }
+    static var all: [StoreImplementation] {
+        var all: [StoreImplementation] = [.filesystemAndSQLite]
+        if ProcessInfo.processInfo.environment["S3_TEST_ENDPOINT"] != nil
+            || ProcessInfo.processInfo.environment["S3_TEST_REQUIRED"] == "1"
+        {
+            all.append(.s3AndSQLite)
+        }
+        return all
+    }
+
+    /// Blobs in a fresh bucket of the real S3 server that `scripts/s3-server.sh` starts (its
+    /// address in `S3_TEST_*`), with a small part size so that multipart paths are exercised.
+    static let s3AndSQLite = StoreImplementation(name: "s3+sqlite") {
+        let environment = ProcessInfo.processInfo.environment
+        guard let endpoint = environment["S3_TEST_ENDPOINT"], let url = URL(string: endpoint) else {
+            throw S3NotConfigured()
+        }
+        var s3 = RegistryConfiguration.S3()
+        s3.regionEndpoint = endpoint
+        s3.region = environment["S3_TEST_REGION"] ?? "us-east-1"
+        s3.bucket = "contract-" + UUID().uuidString.lowercased().prefix(18)
+        s3.accessKey = environment["S3_TEST_ACCESS_KEY"] ?? ""
+        s3.secretKey = environment["S3_TEST_SECRET_KEY"] ?? ""
+        s3.forcePathStyle = true
+        s3.chunkSize = 5 << 20
+        s3.multipartCopyThresholdSize = 6 << 20
+        s3.multipartCopyChunkSize = 5 << 20
+        let client = S3Client(
+            configuration: S3Configuration(
+                endpoint: url, region: s3.region, bucket: s3.bucket, accessKey: s3.accessKey, secretKey: s3.secretKey),
+            httpClient: .shared)
+        try await client.createBucket()
+        var configuration = RegistryConfiguration()
+        configuration.storage.rootDirectory = NSTemporaryDirectory() + "berth-contract-" + UUID().uuidString
+        configuration.storage.s3 = s3
+        return try await OpenedStores(configuration)
+    }
+
+    struct S3NotConfigured: Error, CustomStringConvertible {
+        var description: String { "S3_TEST_REQUIRED=1 but S3_TEST_ENDPOINT is not set: start scripts/s3-server.sh" }
+    }
 
     static let filesystemAndSQLite = StoreImplementation(name: "filesystem+sqlite") {
         var configuration = RegistryConfiguration()

@@ -83,13 +83,15 @@ struct ConfigReader {
         _ storage: Section, into result: inout RegistryConfiguration.Storage
     ) throws(ConfigurationError) {
         warnUnknown(
-            storage, known: ["filesystem", "delete", "maintenance", "cache", "redirect"],
+            storage, known: ["filesystem", "s3", "delete", "maintenance", "cache", "redirect"],
             ignored: [])
-        for driver in ["s3", "azure", "gcs", "inmemory", "swift", "oss"] where storage.node(driver) != nil {
+        for driver in ["azure", "gcs", "inmemory", "swift", "oss"] where storage.node(driver) != nil {
             throw error(
                 storage.node(driver)?.line, storage.keyPath(driver),
-                "storage driver \"\(driver)\" is not supported; use storage.filesystem")
+                "storage driver \"\(driver)\" is not supported; use storage.filesystem or storage.s3")
         }
+        if let s3 = try section(storage, "s3") { result.s3 = try readS3(s3) }
+        if let redirect = try section(storage, "redirect") { result.redirectDisabled = try readRedirect(redirect) }
         if let filesystem = try section(storage, "filesystem") {
             warnUnknown(filesystem, known: ["rootdirectory", "maxthreads"])
             if let root = try string(filesystem, "rootdirectory") {
@@ -298,7 +300,7 @@ struct ConfigReader {
         return text
     }
 
-    private func bool(_ parent: Section, _ key: String) throws(ConfigurationError) -> Bool? {
+    func bool(_ parent: Section, _ key: String) throws(ConfigurationError) -> Bool? {
         guard let text = try string(parent, key) else { return nil }
         switch text.lowercased() {
         case "true", "yes", "on": return true

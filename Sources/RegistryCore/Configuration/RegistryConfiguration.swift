@@ -39,6 +39,12 @@ public struct RegistryConfiguration: Sendable, Equatable {
         public var deleteEnabled: Bool = false
         public var readOnly: Bool = false
         public var uploadPurging = UploadPurging()
+        /// `storage.s3`: blobs in an object store instead of under ``rootDirectory`` (which
+        /// then holds only the SQLite database).
+        public var s3: S3?
+        /// `storage.redirect.disable`: with an object store, blob GETs are answered with a 307
+        /// to a presigned URL unless this is true.
+        public var redirectDisabled: Bool = false
     }
 
     public struct TLS: Sendable, Equatable {

@@ -1,0 +1,166 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOPosix
+import RegistryCore
+import S3Client
+
+/// Blobs in an S3-compatible object store, laid out as Distribution's s3 driver lays them out
+/// (`<rootdirectory>/docker/registry/v2/blobs/sha256/ab/<hex>/data`), so that a bucket written
+/// by either can be read by the other's tools.
+///
+/// Nothing lives in this process: staged uploads are S3 multipart uploads plus a small "tail"
+/// object for bytes short of a part, described by the ``StagedUpload`` the metadata store
+/// keeps, so every request of an upload may go to a different server. A PUT, part or copy that
+/// S3 acknowledged is durable, which is what a 201 promises.
+public final class S3BlobStore: BlobStore {
+    let s3: S3Client
+    let settings: RegistryConfiguration.S3
+    let redirects: Bool
+    /// How long a presigned blob URL stays valid (Distribution uses 20 minutes).
+    let redirectExpiry: Duration = .seconds(20 * 60)
+
+    /// One HTTP client per process (for each TLS setting), never shut down: stores are opened
+    /// by registryd once and by tests many times, and a client must outlive every request.
+    private static let verifyingClient = S3Client.makeHTTPClient(for: .tlsVerified, connectionsPerHost: 64)
+    private static let nonVerifyingClient = S3Client.makeHTTPClient(for: .tlsUnverified, connectionsPerHost: 64)
+
+    /// Opens the store on the configured bucket, which must exist (checked, so that a wrong
+    /// name or credentials fail at startup, not at the first push).
+    public init(settings: RegistryConfiguration.S3, redirectsDisabled: Bool) async throws {
+        guard let endpoint = URL(string: settings.endpoint), endpoint.host != nil else {
+            throw S3StoreFailure(.failed, "storage.s3: invalid endpoint \(settings.endpoint)")
+        }
+        let configuration = S3Configuration(
+            endpoint: endpoint, region: settings.region, bucket: settings.bucket, accessKey: settings.accessKey,
+            secretKey: settings.secretKey, forcePathStyle: settings.forcePathStyle || settings.regionEndpoint != nil,
+            skipVerify: settings.skipVerify, storageClass: settings.storageClass)
+        s3 = S3Client(
+            configuration: configuration,
+            httpClient: settings.skipVerify ? Self.nonVerifyingClient : Self.verifyingClient)
+        self.settings = settings
+        redirects = !redirectsDisabled
+        do {
+            try await s3.headBucket()
+        } catch {
+            throw S3StoreFailure(error, doing: "opening bucket \(settings.bucket)")
+        }
+    }
+
+    // MARK: Keys
+
+    var root: String { settings.rootDirectory.isEmpty ? "" : settings.rootDirectory + "/" }
+    var blobsPrefix: String { root + "docker/registry/v2/blobs/" }
+    var uploadsPrefix: String { root + "berth/uploads/" }
+
+    func key(of digest: Digest) -> String {
+        let hex = digest.hex
+        return blobsPrefix + "\(digest.algorithm.rawValue)/\(hex.prefix(2))/\(hex)/data"
+    }
+
+    /// The digest a blob key names, or nil for any other key.
+    func digest(ofKey key: String) -> Digest? {
+        guard key.hasPrefix(blobsPrefix), key.hasSuffix("/data") else { return nil }
+        let parts = key.dropFirst(blobsPrefix.count).split(separator: "/")
+        guard parts.count == 4 else { return nil }
+        return try? Digest(parsing: "\(parts[0]):\(parts[2])")
+    }
+
+    // MARK: Reading
+
+    public func size(of digest: Digest) async throws -> Int64? {
+        try await storageCall("reading \(digest)") { try await s3.headObject(key: key(of: digest))?.size }
+    }
+
+    public func open(_ digest: Digest, range: Range<Int64>) async throws -> (any BlobReader)? {
+        try await storageCall("reading \(digest)") {
+            if range.isEmpty {
+                return try await s3.headObject(key: key(of: digest)) == nil ? nil : S3BlobReader(body: nil)
+            }
+            do {
+                let object = try await s3.getObject(key: key(of: digest), range: range.lowerBound...(range.upperBound - 1))
+                return S3BlobReader(body: object.body)
+            } catch let error as S3Error where error.isNotFound {
+                return nil
+            }
+        }
+    }
+
+    public func redirectURL(for digest: Digest, method: BlobRedirectMethod) async throws -> String? {
+        guard redirects else { return nil }
+        return s3.presignedURL(method: method == .head ? .HEAD : .GET, key: key(of: digest), expires: redirectExpiry)?
+            .absoluteString
+    }
+
+    public var offersRedirects: Bool { redirects }
+
+    // MARK: Deleting
+
+    public func delete(_ digests: [Digest]) async throws {
+        try await storageCall("deleting blobs") {
+            let failures = try await s3.deleteObjects(keys: digests.map(key(of:)))
+            if let (key, failure) = failures.first {
+                throw S3StoreFailure(failure, doing: "deleting \(key)")
+            }
+        }
+    }
+
+    // MARK: Maintenance
+
+    public func storedBlobs() async throws -> [Digest] {
+        try await storageCall("listing blobs") {
+            var digests: [Digest] = []
+            for try await object in s3.allObjects(prefix: blobsPrefix) {
+                if let digest = digest(ofKey: object.key) { digests.append(digest) }
+            }
+            return digests
+        }
+    }
+
+    public func quarantine(_ digest: Digest) async throws {
+        try await storageCall("quarantining \(digest)") {
+            let destination = root + "berth/quarantine/\(digest.algorithm.rawValue)/\(digest.hex)"
+            try await move(from: key(of: digest), to: destination, size: try await s3.headObject(key: key(of: digest))?.size)
+        }
+    }
+
+    public func checkWritable() async throws {
+        try await storageCall("checking the bucket") {
+            let probe = root + "berth/health/" + UUID().uuidString.lowercased()
+            try await s3.putObject(key: probe, payload: .bytes(ByteBuffer(string: "ok")))
+            try await s3.deleteObject(key: probe)
+        }
+    }
+
+    /// Runs an S3 call, translating its failures into ``StorageFailure``s.
+    /// Errors that are not the store's own (a request body that failed, a domain refusal)
+    /// pass through unchanged, as the contract asks.
+    func storageCall<T>(_ doing: String, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as S3Error {
+            throw S3StoreFailure(error, doing: doing)
+        } catch let error as HTTPClientError {
+            throw S3StoreFailure(error, doing: doing)
+        } catch let error as DecodingError {
+            throw S3StoreFailure(error, doing: doing)
+        } catch let error as NIOConnectionError {
+            throw S3StoreFailure(.temporarilyUnavailable, "S3 store: \(doing): \(error)")
+        } catch let error as ChannelError {
+            throw S3StoreFailure(.temporarilyUnavailable, "S3 store: \(doing): \(error)")
+        } catch let error as IOError {
+            throw S3StoreFailure(.temporarilyUnavailable, "S3 store: \(doing): \(error)")
+        }
+    }
+}
+
+/// A range of a blob as S3 sends it.
+struct S3BlobReader: BlobReader {
+    /// Nil for an empty range.
+    let body: HTTPClientResponse.Body?
+
+    func stream(into consume: (ByteBuffer) async throws -> Void) async throws {
+        guard let body else { return }
+        for try await chunk in body { try await consume(chunk) }
+    }
+}
