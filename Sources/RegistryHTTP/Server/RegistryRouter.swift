@@ -10,11 +10,11 @@ import RegistryService
 ///
 /// Then the API (`<http.prefix>/v2/…`), whose paths ``FrontDoors`` resolves to their route and
 /// endpoint, matching from the end (a trie cannot express repository names that contain
-/// `manifests` or `blobs`): rate limit → authentication and access rules → health gate →
+/// `manifests` or `blobs`): audit → rate limit → authentication and access rules → health gate →
 /// upload slots → the endpoint's handler. The rate limit comes first so that a client over it
 /// costs nothing (no bcrypt); authentication comes before the health gate and before unknown
 /// paths or methods are answered, so that only those who may use the API learn anything about
-/// it.
+/// it. The audit trail comes first of all so that it sees refused logins.
 ///
 /// Everything else goes to Hummingbird's router: `/healthz` and `/debug/health` (open to
 /// everyone), and the front doors that add their own groups and middleware beside the API.
@@ -28,6 +28,7 @@ struct RegistryRouter {
         var authenticator: (any RequestAuthenticator)?
         var health: HealthMonitor
         var healthGatesRequests: Bool
+        var audit: AuditQueue? = nil
     }
 
     typealias Context = RegistryRequestContext
@@ -41,6 +42,7 @@ struct RegistryRouter {
 
         // Middleware with nothing to do under this configuration is left out of the chain.
         var inner: [any RouterMiddleware<Context>] = []
+        if let audit = settings.audit { inner.append(AuditMiddleware(queue: audit)) }
         if settings.limiter.limitsRate { inner.append(RateLimitMiddleware(limiter: settings.limiter)) }
         if let authenticator = settings.authenticator {
             inner.append(AuthenticationMiddleware(authenticator: authenticator))
