@@ -23,7 +23,9 @@ final class AuditQueue: Sendable {
 
     init(capacity: Int = 65_536) {
         self.capacity = capacity
-        (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        wakeups = stream
+        wake = continuation
     }
 
     func record(_ event: AuditEvent) {

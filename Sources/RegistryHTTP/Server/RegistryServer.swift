@@ -56,7 +56,7 @@ public struct RegistryServer {
             server: security.serverBuilder(idleTimeout: limits.idleTimeout, readTimeout: limits.readTimeout),
             configuration: .init(address: .hostname(configuration.http.host, port: configuration.http.port)),
             services: services(health: health, stores: stores) + security.services(logger: logger)
-                + (audit.map { [$0.service] } ?? []),
+                + (audit.map { [$0.service as any Service] } ?? []),
             logger: logger)
 
         var listeners: [any Service] = []

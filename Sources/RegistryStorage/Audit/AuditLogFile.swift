@@ -18,7 +18,7 @@ public final class AuditLogFile: @unchecked Sendable {
     public let maxSize: Int64
     public let maxBackups: Int
     private var fd: Int32
-    private let lockFD: Int32
+    private var lockFD: Int32
 
     /// Opens (creating it 0600, and its folder) the log at `path`.
     public init(path: String, maxSize: Int64, maxBackups: Int) throws {
@@ -45,6 +45,7 @@ public final class AuditLogFile: @unchecked Sendable {
         if fd >= 0 { POSIXFile.close(fd) }
         if lockFD >= 0 { POSIXFile.close(lockFD) }
         fd = -1
+        lockFD = -1
     }
 
     /// Writes the events as lines and fsyncs once; rotates first when they would take the
