@@ -25,6 +25,7 @@ packages=(
   # the security tests: Apache's htpasswd -B (and ab), curl and openssl as TLS clients,
   # ip for network namespaces
   apache2-utils curl openssl iproute2
+  testssl.sh  # tests/integration/test_tls_profile.py scans registryd's TLS profile
   systemd   # systemd-analyze verifies deploy/registryd.service
   strace    # tests/integration/test_durability_trace.py
 )

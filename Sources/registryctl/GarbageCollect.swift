@@ -51,6 +51,14 @@ struct GarbageCollect: AsyncParsableCommand {
             Console.error("gc failed: \(error)")
             throw ExitCode.failure
         }
+        if !dryRun, let audit = storage.configuration.berth.audit {
+            do {
+                try AuditLogFile(audit).append(report.auditEvents())
+            } catch {
+                Console.error("gc done, but the audit log \(audit.path) could not be written: \(error)")
+                throw ExitCode.failure
+            }
+        }
         if json {
             print(try Console.json(report))
             return

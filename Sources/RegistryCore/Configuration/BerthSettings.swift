@@ -11,6 +11,10 @@ extension RegistryConfiguration {
         public var access = AccessPolicy()
         /// `berth.limits`: request sizes, rates and timeouts.
         public var limits = Limits()
+        /// `berth.tls`: `Strict-Transport-Security` when serving HTTPS.
+        public var hsts = StrictTransportSecurity()
+        /// `berth.audit`: the audit trail; nil (off) unless `berth.audit.path` is set.
+        public var audit: Audit?
 
         public init() {}
     }

@@ -166,7 +166,7 @@ struct ConfigReader {
             }
         }
         if let tls = try section(http, "tls") {
-            warnUnknown(tls, known: ["certificate", "key", "clientcas", "minimumtls"], ignored: ["letsencrypt", "ciphersuites"])
+            warnUnknown(tls, known: ["certificate", "key", "clientcas", "minimumtls", "ciphersuites"], ignored: ["letsencrypt"])
             let certificate = try string(tls, "certificate")
             let key = try string(tls, "key")
             if let certificate, let key {
@@ -180,6 +180,7 @@ struct ConfigReader {
                     }
                     settings.minimumTLS = version
                 }
+                if let suites = try readCipherSuites(tls, minimum: settings.minimumTLS) { settings.cipherSuites = suites }
                 result.tls = settings
             } else if certificate != nil || key != nil {
                 throw error(tls.line, tls.path, "both certificate and key are needed")
@@ -233,7 +234,7 @@ struct ConfigReader {
     }
 
     private mutating func readBerth(_ berth: Section, into result: inout RegistryConfiguration.Berth) throws(ConfigurationError) {
-        warnUnknown(berth, known: ["mount", "manifests", "access", "limits"])
+        warnUnknown(berth, known: ["mount", "manifests", "access", "limits", "tls", "audit"])
         if let mount = try section(berth, "mount") {
             warnUnknown(mount, known: ["anywhere"])
             if let anywhere = try bool(mount, "anywhere") { result.mountAnywhere = anywhere }
@@ -244,6 +245,8 @@ struct ConfigReader {
         }
         if let access = try section(berth, "access") { result.access = try readAccess(access) }
         if let limits = try section(berth, "limits") { try readLimits(limits, into: &result.limits) }
+        if let tls = try section(berth, "tls") { result.hsts = try readStrictTransportSecurity(tls) }
+        if let audit = try section(berth, "audit") { result.audit = try readAudit(audit) }
     }
 
     private mutating func readLimits(

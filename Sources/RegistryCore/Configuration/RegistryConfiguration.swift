@@ -52,6 +52,8 @@ public struct RegistryConfiguration: Sendable, Equatable {
         public var key: String
         public var clientCAs: [String] = []
         public var minimumTLS: TLSVersion = .tls12
+        /// `http.tls.ciphersuites`: the TLS 1.2 suites offered, by IANA name. See ``TLSCipherSuites``.
+        public var cipherSuites: [String] = TLSCipherSuites.intermediate
     }
 
     public struct HTTP: Sendable, Equatable {

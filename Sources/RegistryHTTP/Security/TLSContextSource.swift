@@ -56,6 +56,7 @@ final class TLSContextSource: Sendable {
             case .tls12: .tlsv12
             case .tls13: .tlsv13
             }
+        configuration.cipherSuiteValues = try TLSCipherSuites.ciphers(settings.cipherSuites)
         do {
             return try NIOSSLContext(configuration: configuration)
         } catch {

@@ -10,12 +10,12 @@ import RegistryService
 ///
 /// Then the API (`<http.prefix>/v2/…`), whose paths ``FrontDoors`` resolves to their route and
 /// endpoint, matching from the end (a trie cannot express repository names that contain
-/// `manifests` or `blobs`): rate limit → authentication and access rules → health gate →
+/// `manifests` or `blobs`): audit → rate limit → authentication and access rules → health gate →
 /// upload slots → the endpoint's handler. The rate limit comes first so that a client over it
 /// costs nothing (no bcrypt), and authentication checks the client's failed attempts
 /// (``AuthFailureLimiter``) before any password; authentication comes before the health gate and before unknown
 /// paths or methods are answered, so that only those who may use the API learn anything about
-/// it.
+/// it. The audit trail comes first of all so that it sees refused logins.
 ///
 /// Everything else goes to Hummingbird's router: `/healthz` and `/debug/health` (open to
 /// everyone), and the front doors that add their own groups and middleware beside the API.
@@ -31,6 +31,7 @@ struct RegistryRouter {
         var authFailures: AuthFailureLimiter? = nil
         var health: HealthMonitor
         var healthGatesRequests: Bool
+        var audit: AuditQueue? = nil
     }
 
     typealias Context = RegistryRequestContext
@@ -44,6 +45,7 @@ struct RegistryRouter {
 
         // Middleware with nothing to do under this configuration is left out of the chain.
         var inner: [any RouterMiddleware<Context>] = []
+        if let audit = settings.audit { inner.append(AuditMiddleware(queue: audit)) }
         if settings.limiter.limitsRate { inner.append(RateLimitMiddleware(limiter: settings.limiter)) }
         if let authenticator = settings.authenticator {
             inner.append(AuthenticationMiddleware(authenticator: authenticator, failures: settings.authFailures))

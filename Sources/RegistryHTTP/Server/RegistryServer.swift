@@ -24,6 +24,7 @@ public struct RegistryServer {
     /// `http.draintimeout`, then closes the stores cleanly.
     public func run() async throws {
         let security = try await RegistrySecurity(configuration: configuration, logger: logger)
+        let audit = try AuditTrail.open(configuration.berth.audit, logger: logger)
         let stores = try await RegistryStores.open(configuration)
         if stores.stagingIsLocal {
             try await StartupRecovery.run(blobs: stores.blobs, metadata: stores.metadata, logger: logger)
@@ -50,7 +51,7 @@ public struct RegistryServer {
                 accessLog: !configuration.log.accessLogDisabled, metrics: metrics, limiter: RequestLimiter(limits),
                 authenticator: security.authenticator,
                 authFailures: limits.authFailures > 0 ? AuthFailureLimiter(threshold: limits.authFailures) : nil,
-                health: health, healthGatesRequests: healthSettings.enabled))
+                health: health, healthGatesRequests: healthSettings.enabled, audit: audit?.queue))
         // After the metrics backend is bootstrapped: the limiter's counter is created with it.
         let guards = ConnectionGuards(
             connections: limits.connectionsPerClient > 0 ? ConnectionLimiter(maximum: limits.connectionsPerClient) : nil,
@@ -59,7 +60,8 @@ public struct RegistryServer {
             responder: responder,
             server: security.serverBuilder(idleTimeout: limits.idleTimeout, readTimeout: limits.readTimeout, guards: guards),
             configuration: .init(address: .hostname(configuration.http.host, port: configuration.http.port)),
-            services: services(health: health, stores: stores) + security.services(logger: logger),
+            services: services(health: health, stores: stores) + security.services(logger: logger)
+                + (audit.map { [$0.service as any Service] } ?? []),
             logger: logger)
 
         var listeners: [any Service] = []
@@ -75,7 +77,8 @@ public struct RegistryServer {
         logger.info("registry stopped")
     }
 
-    /// `http.headers`, as header fields; invalid names are warned about and skipped.
+    /// `http.headers`, as header fields (invalid names are warned about and skipped), and
+    /// `Strict-Transport-Security` when serving HTTPS.
     private func extraHeaders() -> [(HTTPField.Name, String)] {
         configuration.http.headers.flatMap { header -> [(HTTPField.Name, String)] in
             guard let name = HTTPField.Name(header.name) else {
@@ -83,7 +86,7 @@ public struct RegistryServer {
                 return []
             }
             return header.values.map { (name, $0) }
-        }
+        } + StrictTransportSecurityHeader.fields(configuration)
     }
 
     /// Background work: the periodic health check and the purging of abandoned uploads.
@@ -111,6 +114,7 @@ public struct RegistryServer {
                 "delete": "\(configuration.storage.deleteEnabled)",
                 "debug": "\(http.debug.map { "\($0.host):\($0.port)" } ?? "off")",
                 "prefix": "\(http.prefix)",
+                "audit": "\(configuration.berth.audit?.path ?? "off")",
             ])
         if !configuration.listensOnLoopbackOnly, http.tls == nil, auth == "none" {
             logger.warning(
