@@ -11,6 +11,8 @@ extension RegistryConfiguration {
         public var access = AccessPolicy()
         /// `berth.limits`: request sizes, rates and timeouts.
         public var limits = Limits()
+        /// `berth.ui`: the web UI.
+        public var ui = UI()
 
         public init() {}
     }

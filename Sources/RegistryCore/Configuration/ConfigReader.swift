@@ -154,7 +154,7 @@ struct ConfigReader {
         }
         result.secret = try string(http, "secret")
         if result.secret != nil {
-            note(http, "secret", "has no effect: Berth keeps upload state on the server, so there is nothing to sign")
+            note(http, "secret", "has no effect on uploads (Berth keeps their state on the server); it signs the web UI's session cookies")
         }
         if let drain = try duration(http, "draintimeout") { result.drainTimeout = drain }
         if let debug = try section(http, "debug") { result.debug = try readDebug(debug) }
@@ -231,7 +231,7 @@ struct ConfigReader {
     }
 
     private mutating func readBerth(_ berth: Section, into result: inout RegistryConfiguration.Berth) throws(ConfigurationError) {
-        warnUnknown(berth, known: ["mount", "manifests", "access", "limits"])
+        warnUnknown(berth, known: ["mount", "manifests", "access", "limits", "ui"])
         if let mount = try section(berth, "mount") {
             warnUnknown(mount, known: ["anywhere"])
             if let anywhere = try bool(mount, "anywhere") { result.mountAnywhere = anywhere }
@@ -242,6 +242,7 @@ struct ConfigReader {
         }
         if let access = try section(berth, "access") { result.access = try readAccess(access) }
         if let limits = try section(berth, "limits") { try readLimits(limits, into: &result.limits) }
+        if let ui = try section(berth, "ui") { try readUI(ui, into: &result.ui) }
     }
 
     private mutating func readLimits(
@@ -296,7 +297,7 @@ struct ConfigReader {
         return text
     }
 
-    private func bool(_ parent: Section, _ key: String) throws(ConfigurationError) -> Bool? {
+    func bool(_ parent: Section, _ key: String) throws(ConfigurationError) -> Bool? {
         guard let text = try string(parent, key) else { return nil }
         switch text.lowercased() {
         case "true", "yes", "on": return true
@@ -313,7 +314,7 @@ struct ConfigReader {
         return value
     }
 
-    private func duration(_ parent: Section, _ key: String) throws(ConfigurationError) -> Duration? {
+    func duration(_ parent: Section, _ key: String) throws(ConfigurationError) -> Duration? {
         guard let text = try string(parent, key) else { return nil }
         guard let value = GoDuration.parse(text) else {
             throw error(parent.node(key)?.line, parent.keyPath(key), "expected a duration such as 10s or 1h, got \"\(text)\"")

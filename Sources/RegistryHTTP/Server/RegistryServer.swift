@@ -41,6 +41,7 @@ public struct RegistryServer {
             metrics = RequestMetrics()
         }
         let limits = configuration.berth.limits
+        let ui = try webUI(service: service, signIn: security.webUISignIn, health: health, stores: stores)
         let responder = RegistryRouter.build(
             api: RegistryAPI(
                 service: service,
@@ -49,7 +50,7 @@ public struct RegistryServer {
                 prefix: configuration.routePrefix, extraHeaders: extraHeaders(),
                 accessLog: !configuration.log.accessLogDisabled, metrics: metrics, limiter: RequestLimiter(limits),
                 authenticator: security.authenticator, health: health,
-                healthGatesRequests: healthSettings.enabled))
+                healthGatesRequests: healthSettings.enabled, ui: ui))
         let app = Application(
             responder: responder,
             server: security.serverBuilder(idleTimeout: limits.idleTimeout, readTimeout: limits.readTimeout),
