@@ -27,6 +27,7 @@ packages=(
   apache2-utils curl openssl iproute2
   systemd   # systemd-analyze verifies deploy/registryd.service
   strace    # tests/integration/test_durability_trace.py
+  chromium chromium-driver  # tests/e2e/test_ui_browser.py: the web UI in a headless browser
 )
 missing=()
 for package in "${packages[@]}"; do
