@@ -101,7 +101,13 @@ enum Format {
     /// What kind of thing a manifest media type is.
     static func kind(mediaType: String, artifactType: String?) -> String {
         if mediaType.contains("index") || mediaType.contains("manifest.list") { return "index" }
-        if let artifactType, !artifactType.isEmpty { return "artifact" }
-        return "image"
+        return isImageConfig(artifactType) ? "image" : "artifact"
+    }
+
+    /// True for no type or an image config's type: an image's artifact type is its config's
+    /// media type, so only another type makes a manifest an artifact.
+    static func isImageConfig(_ type: String?) -> Bool {
+        guard let type, !type.isEmpty else { return true }
+        return type.contains("image.config") || type.contains("container.image")
     }
 }

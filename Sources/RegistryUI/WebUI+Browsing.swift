@@ -138,7 +138,8 @@ extension WebUI {
         let page = ImagePage(
             chrome: chrome("\(name.value)\(isDigest ? "@" : ":")\(reference)", visitor), name: name.value,
             repositoryURL: URLs.repository(name.value), separator: isDigest ? "@" : ":", reference: reference,
-            digest: stored.digest.description, mediaType: stored.mediaType, artifactType: manifest.artifactType,
+            digest: stored.digest.description, mediaType: stored.mediaType,
+            artifactType: Format.isImageConfig(manifest.artifactType) ? nil : manifest.artifactType,
             totalSize: Format.size(total),
             pullCommand: "docker pull \(host)/\(name.value)\(isDigest ? "@" : ":")\(reference)",
             deleteURL: visitor.mayDelete(name.value) ? URLs.delete(name.value, stored.digest.description) : nil,
