@@ -34,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/CoreOffice/XMLCoder.git", from: "0.18.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         // OpenSSL's libcrypto: SHA-256/512 whose running state can be saved and resumed.
@@ -75,6 +76,21 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // Layer 4 (beside the API): the web UI's pages, templates and assets, read through
+        // RegistryService. RegistryHTTP mounts it under /ui/.
+        .target(
+            name: "RegistryUI",
+            dependencies: [
+                "RegistryCore",
+                "RegistryStorage",
+                "RegistryService",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         // Layer 4: the HTTP front door on Hummingbird: routes, middleware, TLS, health.
         .target(
             name: "RegistryHTTP",
@@ -82,6 +98,7 @@ let package = Package(
                 "RegistryCore",
                 "RegistryStorage",
                 "RegistryService",
+                "RegistryUI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -188,7 +205,7 @@ let package = Package(
         .testTarget(
             name: "RegistryHTTPTests",
             dependencies: [
-                "RegistryCore", "RegistryStorage", "RegistryService", "RegistryHTTP",
+                "RegistryCore", "RegistryStorage", "RegistryService", "RegistryHTTP", "RegistryUI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]

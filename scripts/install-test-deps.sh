@@ -28,6 +28,7 @@ packages=(
   testssl.sh  # tests/integration/test_tls_profile.py scans registryd's TLS profile
   systemd   # systemd-analyze verifies deploy/registryd.service
   strace    # tests/integration/test_durability_trace.py
+  chromium chromium-driver  # tests/e2e/test_ui_browser.py: the web UI in a headless browser
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -7,6 +7,7 @@ import NIOCore
 import RegistryCore
 import RegistryService
 import RegistryStorage
+import RegistryUI
 import Synchronization
 
 @testable import RegistryHTTP
@@ -19,6 +20,8 @@ struct TestRegistry {
     var health: @Sendable () async -> StoreHealth = { StoreHealth() }
     var healthGates = false
     var logs: LogCapture?
+    /// The web UI's settings; nil serves no UI.
+    var ui: WebUISettings?
 
     init() {
         configuration.storage.rootDirectory = NSTemporaryDirectory() + "berth-http-" + UUID().uuidString
@@ -33,6 +36,7 @@ struct TestRegistry {
         if let logs { logger = Logger(label: "test") { _ in logs.handler } }
         let monitor = HealthMonitor(check: health, interval: .seconds(3600), threshold: 1, logger: logger)
         if healthGates { _ = try await monitorRunOnce(monitor) }
+        let webUI = try ui.map { try WebUI(service: service, settings: $0, logger: logger) }
         let responder = RegistryRouter.build(
             api: RegistryAPI(
                 service: service,
@@ -40,7 +44,7 @@ struct TestRegistry {
             settings: .init(
                 prefix: configuration.routePrefix, extraHeaders: [(HTTPField.Name("X-Test")!, "yes")], accessLog: logs != nil,
                 metrics: nil, limiter: RequestLimiter(limits), authenticator: authenticator, health: monitor,
-                healthGatesRequests: healthGates))
+                healthGatesRequests: healthGates, ui: webUI))
         let app = Application(
             responder: responder, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: logger)
         let result = try await app.test(.live) { client in try await body(client) }

@@ -15,6 +15,8 @@ extension RegistryConfiguration {
         public var hsts = StrictTransportSecurity()
         /// `berth.audit`: the audit trail; nil (off) unless `berth.audit.path` is set.
         public var audit: Audit?
+        /// `berth.ui`: the web UI.
+        public var ui = UI()
 
         public init() {}
     }

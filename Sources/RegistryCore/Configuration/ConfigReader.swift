@@ -156,7 +156,7 @@ struct ConfigReader {
         }
         result.secret = try string(http, "secret")
         if result.secret != nil {
-            note(http, "secret", "has no effect: Berth keeps upload state on the server, so there is nothing to sign")
+            note(http, "secret", "has no effect on uploads (Berth keeps their state on the server); it signs the web UI's session cookies")
         }
         if let drain = try duration(http, "draintimeout") { result.drainTimeout = drain }
         if let debug = try section(http, "debug") { result.debug = try readDebug(debug) }
@@ -234,7 +234,7 @@ struct ConfigReader {
     }
 
     private mutating func readBerth(_ berth: Section, into result: inout RegistryConfiguration.Berth) throws(ConfigurationError) {
-        warnUnknown(berth, known: ["mount", "manifests", "access", "limits", "tls", "audit"])
+        warnUnknown(berth, known: ["mount", "manifests", "access", "limits", "tls", "audit", "ui"])
         if let mount = try section(berth, "mount") {
             warnUnknown(mount, known: ["anywhere"])
             if let anywhere = try bool(mount, "anywhere") { result.mountAnywhere = anywhere }
@@ -247,6 +247,7 @@ struct ConfigReader {
         if let limits = try section(berth, "limits") { try readLimits(limits, into: &result.limits) }
         if let tls = try section(berth, "tls") { result.hsts = try readStrictTransportSecurity(tls) }
         if let audit = try section(berth, "audit") { result.audit = try readAudit(audit) }
+        if let ui = try section(berth, "ui") { try readUI(ui, into: &result.ui) }
     }
 
     private mutating func readLimits(

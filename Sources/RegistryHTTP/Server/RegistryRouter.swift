@@ -2,6 +2,7 @@ import HTTPTypes
 import Hummingbird
 import RegistryCore
 import RegistryService
+import RegistryUI
 
 /// Assembles the registry's routes and middleware, in one fixed order:
 ///
@@ -18,7 +19,7 @@ import RegistryService
 /// it. The audit trail comes first of all so that it sees refused logins.
 ///
 /// Everything else goes to Hummingbird's router: `/healthz` and `/debug/health` (open to
-/// everyone), and the front doors that add their own groups and middleware beside the API.
+/// everyone), the web UI under `/ui/` (which checks its visitors itself), and the front doors that add their own groups and middleware beside the API.
 struct RegistryRouter {
     struct Settings {
         var prefix = ""
@@ -32,6 +33,8 @@ struct RegistryRouter {
         var health: HealthMonitor
         var healthGatesRequests: Bool
         var audit: AuditQueue? = nil
+        /// The web UI under `/ui/` (and `/` redirecting there); nil when `berth.ui.enabled` is false.
+        var ui: WebUI? = nil
     }
 
     typealias Context = RegistryRequestContext
@@ -61,6 +64,7 @@ struct RegistryRouter {
             router.on(RouterPath(path), method: .get, responder: health)
             router.on(RouterPath(path), method: .head, responder: health)
         }
+        settings.ui?.addRoutes(to: router)
         let dispatch = FrontDoors(
             prefix: settings.prefix, api: MiddlewareChain.compose(inner, around: APIResponder(api: api)),
             router: router.buildResponder())

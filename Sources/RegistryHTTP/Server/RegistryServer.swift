@@ -42,6 +42,7 @@ public struct RegistryServer {
             metrics = RequestMetrics()
         }
         let limits = configuration.berth.limits
+        let ui = try webUI(service: service, signIn: security.webUISignIn, health: health, stores: stores)
         let responder = RegistryRouter.build(
             api: RegistryAPI(
                 service: service,
@@ -51,7 +52,7 @@ public struct RegistryServer {
                 accessLog: !configuration.log.accessLogDisabled, metrics: metrics, limiter: RequestLimiter(limits),
                 authenticator: security.authenticator,
                 authFailures: limits.authFailures > 0 ? AuthFailureLimiter(threshold: limits.authFailures) : nil,
-                health: health, healthGatesRequests: healthSettings.enabled, audit: audit?.queue))
+                health: health, healthGatesRequests: healthSettings.enabled, audit: audit?.queue, ui: ui))
         // After the metrics backend is bootstrapped: the limiter's counter is created with it.
         let guards = ConnectionGuards(
             connections: limits.connectionsPerClient > 0 ? ConnectionLimiter(maximum: limits.connectionsPerClient) : nil,
