@@ -72,19 +72,35 @@ extension WebUI {
         return render(LoginPage(chrome: chrome("Sign in", visitor), error: nil, next: next), "login")
     }
 
-    func signIn(_ request: Request) async -> Response {
+    func signIn(_ request: Request, client: String) async -> Response {
         let visitor = self.visitor(request)
         guard case .htpasswd(let verify) = settings.signIn else { return UIResponse.redirect("/ui/") }
         guard let form = await checkedForm(request, visitor) else { return refused(visitor) }
         let next = Self.safeNext(form.next)
-        guard let user = form.user, let password = form.password, !user.isEmpty,
-            await verify(user, password)
-        else {
+        let outcome: SignInOutcome
+        if let user = form.user, let password = form.password, !user.isEmpty {
+            outcome = await verify(user, password, client)
+        } else {
+            outcome = .refused
+        }
+        switch outcome {
+        case .accepted:
+            break
+        case .refused:
             logger.notice("web UI sign-in failed")
             return render(
                 LoginPage(chrome: chrome("Sign in", visitor), error: "Wrong user name or password.", next: next), "login",
                 status: .unauthorized)
+        case .throttled(let retryAfter):
+            var response = render(
+                LoginPage(
+                    chrome: chrome("Sign in", visitor),
+                    error: "Too many failed sign-ins. Try again in \(retryAfter) seconds.", next: next),
+                "login", status: .tooManyRequests)
+            response.headers[.retryAfter] = String(retryAfter)
+            return response
         }
+        guard let user = form.user else { return refused(visitor) }
         let lifetime = settings.sessionLifetime.components.seconds
         let session = signer.session(user: user, expiry: Date().addingTimeInterval(TimeInterval(lifetime)))
         return UIResponse.redirect(next, cookie: cookie(session, maxAge: lifetime))

@@ -33,7 +33,7 @@ public struct WebUI: Sendable {
     }
 
     /// Adds the UI's routes, and `/` redirecting to `/ui/`.
-    public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
+    public func addRoutes<Context: WebUIRequestContext>(to router: Router<Context>) {
         router.get("/") { _, _ in UIResponse.redirect("/ui/") }
         router.get("/ui") { request, _ in await page(request) { try await repositories(request, $0) } }
         router.get("/ui/repository") { request, _ in await page(request) { try await repository(request, $0) } }
@@ -42,7 +42,7 @@ public struct WebUI: Sendable {
         router.get("/ui/delete") { request, _ in await page(request) { try await confirmDelete(request, $0) } }
         router.post("/ui/delete") { request, _ in await delete(request) }
         router.get("/ui/login") { request, _ in signInForm(request) }
-        router.post("/ui/login") { request, _ in await signIn(request) }
+        router.post("/ui/login") { request, context in await signIn(request, client: context.clientAddress) }
         router.post("/ui/logout") { request, _ in await signOut(request) }
         router.get("/ui/static/berth.css") { _, _ in UIResponse.asset(Assets.stylesheet, contentType: "text/css; charset=utf-8") }
         router.get("/ui/static/berth.js") { _, _ in

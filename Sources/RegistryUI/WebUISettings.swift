@@ -1,7 +1,23 @@
+import Hummingbird
 import Foundation
 import RegistryCore
 import RegistryService
 import RegistryStorage
+
+/// What checking a sign-in gave: the server counts failed attempts per client and user name
+/// with the API's (`berth.limits.authfailures`), so the form is no way around that limit.
+public enum SignInOutcome: Sendable, Equatable {
+    case accepted
+    case refused
+    /// Too many failures: refused without checking the password, for `retryAfter` seconds.
+    case throttled(retryAfter: Int)
+}
+
+/// The request context the UI's routes need: Hummingbird's, plus the client's address (for
+/// counting failed sign-ins).
+public protocol WebUIRequestContext: RequestContext {
+    var clientAddress: String { get }
+}
 
 /// What the web UI needs to know from the server that mounts it.
 public struct WebUISettings: Sendable {
@@ -11,7 +27,7 @@ public struct WebUISettings: Sendable {
         case open
         /// `auth.htpasswd`: a sign-in form whose password is checked by `verify`, the same
         /// check (and file) the API uses.
-        case htpasswd(verify: @Sendable (_ user: String, _ password: String) async -> Bool)
+        case htpasswd(verify: @Sendable (_ user: String, _ password: String, _ client: String) async -> SignInOutcome)
         /// `auth.token`: the UI cannot sign anyone in; it says so.
         case token(realm: String)
     }

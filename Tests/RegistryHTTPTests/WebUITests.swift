@@ -25,8 +25,9 @@ import Testing
                 .init(repository: "other/*", users: ["bob"], actions: [.pull]),
             ])
         registry.ui = WebUISettings(
-            signIn: .htpasswd(verify: { user, password in
+            signIn: .htpasswd(verify: { user, password, _ in
                 (user == "alice" && password == "alice-pw") || (user == "bob" && password == "bob-pw")
+                    ? .accepted : .refused
             }), policy: policy, secret: "test-secret", secureCookies: false, version: "9.9.9",
             health: { StoreHealth() })
         return registry

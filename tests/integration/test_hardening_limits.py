@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import http.client
 import os
+import re
 import select
 import socket
 import subprocess
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 import requests
@@ -131,6 +133,31 @@ def test_password_guessing_is_refused_without_bcrypt_and_others_still_log_in(mak
     assert len(lines) == 1, lines
     assert "127.0.0.1" in lines[0] and "alice" in lines[0], lines[0]
     assert "guess-" not in log and PASSWORD not in log
+
+
+def ui_sign_in(reg, user: str, password: str, source: str = "127.0.0.1") -> tuple[int, dict, bytes]:
+    """The web UI's sign-in form as a browser posts it: the CSRF token from the form's page."""
+    _, _, page = request_from(source, reg, "GET", "/ui/login")
+    token = re.search(rb'name="csrf" value="([^"]+)"', page)
+    assert token, page[:400]
+    body = urlencode({"csrf": token.group(1).decode(), "user": user, "password": password}).encode()
+    return request_from(source, reg, "POST", "/ui/login", body=body,
+                        headers={"Content-Type": "application/x-www-form-urlencoded"})
+
+
+def test_guessing_through_the_web_ui_sign_in_is_limited_with_the_api(make_registry, tmp_path):
+    reg = htpasswd_registry(make_registry, tmp_path, limits("authfailures: 3"))
+    statuses = [ui_sign_in(reg, "alice", f"guess-{index}")[0] for index in range(3)]
+    assert statuses == [401, 401, 401]
+    status, headers, page = ui_sign_in(reg, "alice", PASSWORD)
+    assert status == 429 and int(headers["retry-after"]) > 0, page[:400]
+    assert b"Too many failed sign-ins" in page
+    # One count for the form and the API: the guessing address is refused there too.
+    status, _, _ = request_from("127.0.0.1", reg, "GET", "/v2/", headers=basic("alice", PASSWORD))
+    assert status == 429
+    # The owner signs in at once from an address that has not failed.
+    status, headers, _ = ui_sign_in(reg, "alice", PASSWORD, source=OTHER_ADDRESS)
+    assert status == 303 and "set-cookie" in headers
 
 
 def test_a_user_name_guessed_from_elsewhere_is_refused_only_to_addresses_that_failed(make_registry, tmp_path):

@@ -1,5 +1,6 @@
 import Hummingbird
 import NIOCore
+import RegistryUI
 
 /// Hummingbird's request context plus what the registry's middleware and handlers share:
 /// the connection's event loop (streaming responses pace themselves by it), the client's
@@ -22,3 +23,5 @@ struct RegistryRequestContext: RequestContext {
         record = RequestRecord()
     }
 }
+
+extension RegistryRequestContext: WebUIRequestContext {}

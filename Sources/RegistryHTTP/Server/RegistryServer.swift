@@ -42,7 +42,11 @@ public struct RegistryServer {
             metrics = RequestMetrics()
         }
         let limits = configuration.berth.limits
-        let ui = try webUI(service: service, signIn: security.webUISignIn, health: health, stores: stores)
+        // One failure count for the API's Basic and bearer credentials and the UI's sign-in form.
+        let authFailures = limits.authFailures > 0 ? AuthFailureLimiter(threshold: limits.authFailures) : nil
+        let ui = try webUI(
+            service: service, signIn: security.webUISignIn(failures: authFailures, logger: logger), health: health,
+            stores: stores)
         let responder = RegistryRouter.build(
             api: RegistryAPI(
                 service: service,
@@ -51,7 +55,7 @@ public struct RegistryServer {
                 prefix: configuration.routePrefix, extraHeaders: extraHeaders(),
                 accessLog: !configuration.log.accessLogDisabled, metrics: metrics, limiter: RequestLimiter(limits),
                 authenticator: security.authenticator,
-                authFailures: limits.authFailures > 0 ? AuthFailureLimiter(threshold: limits.authFailures) : nil,
+                authFailures: authFailures,
                 health: health, healthGatesRequests: healthSettings.enabled, audit: audit?.queue, ui: ui))
         // After the metrics backend is bootstrapped: the limiter's counter is created with it.
         let guards = ConnectionGuards(
