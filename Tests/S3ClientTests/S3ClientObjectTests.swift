@@ -53,7 +53,7 @@ import Testing
             for _ in 0..<12 { continuation.yield(chunk) }
             continuation.finish()
         }
-        try await s3.putObject(key: "big", payload: .stream(.stream(chunks, length: .known(12 << 20)), length: 12 << 20))
+        try await s3.putObject(key: "big", payload: .stream(.stream(chunks, length: .known(Int64(12 << 20))), length: 12 << 20))
         #expect(try await s3.headObject(key: "big")?.size == 12 << 20)
         var total = 0
         for try await piece in try await s3.getObject(key: "big").body {
