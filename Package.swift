@@ -76,6 +76,22 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // Layer 3 (beside the service): the pull-through cache of proxy: and berth.mirrors,
+        // an upstream-aware source the service asks for what mirrored repositories lack.
+        .target(
+            name: "RegistryMirror",
+            dependencies: [
+                "RegistryCore",
+                "RegistryStorage",
+                "RegistryService",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         // Layer 4 (beside the API): the web UI's pages, templates and assets, read through
         // RegistryService. RegistryHTTP mounts it under /ui/.
         .target(
@@ -95,6 +111,7 @@ let package = Package(
         .target(
             name: "RegistryHTTP",
             dependencies: [
+                "RegistryMirror",
                 "RegistryCore",
                 "RegistryStorage",
                 "RegistryService",

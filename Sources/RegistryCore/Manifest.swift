@@ -30,10 +30,30 @@ public struct Manifest: Sendable {
     /// Set by ``trustingExternalLayers()``: layers with `urls` are then not required in the registry.
     public internal(set) var externalLayersTrusted = false
 
+    /// Set by ``fetchingReferencesLater()``: a mirror's manifest, whose blobs and child
+    /// manifests arrive from the upstream when a client asks for them.
+    public internal(set) var referencesDeferred = false
+
     /// The blobs this manifest needs in the registry: its config and its layers (less the
     /// layers with `urls` once ``trustingExternalLayers()`` accepted them).
     public var blobReferences: [Descriptor] {
         (config.map { [$0] } ?? []) + (externalLayersTrusted ? layers.filter { $0.urls.isEmpty } : layers)
+    }
+
+    /// The blobs a store must find in the repository before it accepts the manifest: all of
+    /// ``blobReferences`` for a push, none for a mirror's manifest.
+    public var requiredBlobs: [Descriptor] { referencesDeferred ? [] : blobReferences }
+
+    /// The child manifests a store must find in the repository first (none for a mirror's).
+    public var requiredChildren: [Descriptor] { referencesDeferred ? [] : children }
+
+    /// The same manifest, to be stored by a pull-through cache before its blobs and children:
+    /// those come from the upstream when clients pull them, and are still recorded as
+    /// references (garbage collection keeps them once they are here).
+    public func fetchingReferencesLater() -> Manifest {
+        var copy = self
+        copy.referencesDeferred = true
+        return copy
     }
 
     /// Parses and validates a manifest body.

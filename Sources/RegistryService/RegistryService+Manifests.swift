@@ -11,6 +11,11 @@ extension RegistryService {
     /// A manifest by tag or digest. A reference that is neither a valid tag nor a valid digest
     /// names no manifest: `MANIFEST_UNKNOWN`, like one that is valid but absent.
     public func manifest(_ reference: String, in repository: RepositoryName) async throws -> StoredManifest {
+        if let pullThrough, let parsed = try? Reference(parsing: reference),
+            let route = try await pullThrough.route(for: repository)
+        {
+            return try await pullThrough.manifest(parsed, route: route)
+        }
         guard let parsed = try? Reference(parsing: reference),
             let manifest = try await metadata.manifest(parsed, in: repository)
         else {
@@ -25,6 +30,7 @@ extension RegistryService {
         _ bytes: [UInt8], contentType: String?, reference: String, in repository: RepositoryName
     ) async throws -> PushedManifest {
         try rules.requireWritable()
+        try requirePrivate(repository)
         let reference = try Reference(parsing: reference)
         let algorithm: DigestAlgorithm
         if case .digest(let digest) = reference { algorithm = digest.algorithm } else { algorithm = .sha256 }
@@ -51,6 +57,7 @@ extension RegistryService {
     /// By digest: the manifest and its tags. By tag: only the tag.
     public func deleteManifest(_ reference: String, in repository: RepositoryName) async throws {
         try rules.requireWritable()
+        try requirePrivate(repository)
         let parsed = try Reference(parsing: reference)
         try rules.requireDelete()
         let deleted: Bool

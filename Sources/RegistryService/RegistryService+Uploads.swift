@@ -18,6 +18,7 @@ extension RegistryService {
     /// specification asks of a mount that cannot be made.
     public func startUpload(in repository: RepositoryName, mount: String?, from: String?) async throws -> UploadStart {
         try rules.requireWritable()
+        try requirePrivate(repository)
         if let mount {
             let digest = try Digest(parsing: mount)
             if let from {
@@ -36,6 +37,7 @@ extension RegistryService {
         _ body: Body, length: Int64?, digest: String, in repository: RepositoryName
     ) async throws -> Digest where Body.Element == ByteBuffer {
         try rules.requireWritable()
+        try requirePrivate(repository)
         let parsed = try Digest(parsing: digest)
         _ = try await uploads.uploadWhole(to: repository, digest: parsed, body: body, length: length)
         return parsed
@@ -51,6 +53,7 @@ extension RegistryService {
         _ id: String, in repository: RepositoryName, body: Body, start: Int64?, length: Int64?
     ) async throws -> Int64 where Body.Element == ByteBuffer {
         try rules.requireWritable()
+        try requirePrivate(repository)
         return try await uploads.append(id, in: repository, body: body, start: start, length: length)
     }
 
@@ -59,6 +62,7 @@ extension RegistryService {
         _ id: String, in repository: RepositoryName, digest: String?, body: Body?, length: Int64?
     ) async throws -> Digest where Body.Element == ByteBuffer {
         try rules.requireWritable()
+        try requirePrivate(repository)
         guard let digest else {
             throw RegistryError(.digestInvalid, "the digest query parameter is required to finish an upload")
         }
@@ -69,6 +73,7 @@ extension RegistryService {
 
     public func cancelUpload(_ id: String, in repository: RepositoryName) async throws {
         try rules.requireWritable()
+        try requirePrivate(repository)
         try await uploads.cancel(id, in: repository)
     }
 }

@@ -15,6 +15,8 @@ public struct RegistryService: Sendable {
     let uploads: BlobUploads
     /// Whether the blob store may answer reads with a redirect (asked once).
     let redirectsReads: Bool
+    /// The pull-through cache of mirrored repositories, when `proxy:` or `berth.mirrors` is set.
+    public internal(set) var pullThrough: (any PullThroughSource)?
 
     public init(blobs: any BlobStore, metadata: any MetadataStore, rules: RegistryRules) {
         self.blobs = blobs

@@ -30,8 +30,8 @@ struct ConfigReader {
         }
         let top = Section(path: "", entries: entries, line: line)
         warnUnknown(
-            top, known: ["version", "log", "storage", "http", "health", "auth", "loglevel", "berth"],
-            ignored: ["notifications", "redis", "reporting", "middleware", "proxy", "validation", "compatibility"])
+            top, known: ["version", "log", "storage", "http", "health", "auth", "loglevel", "berth", "proxy"],
+            ignored: ["notifications", "redis", "reporting", "middleware", "validation", "compatibility"])
         if let version = try string(top, "version") { config.version = version }
         if let log = try section(top, "log") { try readLog(log, into: &config.log) }
         if let level = try string(top, "loglevel") {
@@ -45,6 +45,7 @@ struct ConfigReader {
         if let health = try section(top, "health") { try readHealth(health, into: &config.health) }
         if let auth = try section(top, "auth") { try readAuth(auth, into: &config.auth) }
         if let berth = try section(top, "berth") { try readBerth(berth, into: &config.berth) }
+        config.mirrors = try readMirrors(top)
         return config
     }
 
@@ -234,7 +235,7 @@ struct ConfigReader {
     }
 
     private mutating func readBerth(_ berth: Section, into result: inout RegistryConfiguration.Berth) throws(ConfigurationError) {
-        warnUnknown(berth, known: ["mount", "manifests", "access", "limits", "tls", "audit", "ui"])
+        warnUnknown(berth, known: ["mount", "manifests", "access", "limits", "tls", "audit", "ui", "mirrors"])
         if let mount = try section(berth, "mount") {
             warnUnknown(mount, known: ["anywhere"])
             if let anywhere = try bool(mount, "anywhere") { result.mountAnywhere = anywhere }

@@ -125,6 +125,8 @@ public struct RegistryConfiguration: Sendable, Equatable {
     public var auth = Auth()
     /// Berth's own switches, under a top-level key the reference registry does not use.
     public var berth = Berth()
+    /// Upstreams mirrored as pull-through caches: `proxy:` and `berth.mirrors`.
+    public var mirrors: [Mirror] = []
 
     public init() {}
 

@@ -18,7 +18,7 @@ extension RegistryAPI {
         if let match = request.headers[.ifNoneMatch], match == "\"\(digest)\"" || match == digest.description {
             return .empty(.notModified, headers: headers)
         }
-        if let redirect = try await service.blobRedirect(digest, method: request.method == .head ? .head : .get) {
+        if let redirect = try await service.blobRedirect(digest, method: request.method == .head ? .head : .get, in: name) {
             headers[.location] = redirect
             return .empty(.temporaryRedirect, headers: headers)
         }
@@ -40,7 +40,7 @@ extension RegistryAPI {
         guard request.method == .get, !range.isEmpty else {
             return Response(status: status, headers: headers, body: ResponseBody())
         }
-        let reader = try await service.openBlob(digest, range: range)
+        let reader = try await service.openBlob(digest, range: range, in: name)
         let eventLoop = context.eventLoop
         let body = ResponseBody(contentLength: range.count) { writer in
             try await reader.stream { chunk in

@@ -29,10 +29,10 @@ public struct RegistryServer {
         if stores.stagingIsLocal {
             try await StartupRecovery.run(blobs: stores.blobs, metadata: stores.metadata, logger: logger)
         }
-        let service = RegistryService(stores: stores, rules: RegistryRules(configuration))
+        let storeService = RegistryService(stores: stores, rules: RegistryRules(configuration))
         let healthSettings = configuration.health.storageDriver
         let health = HealthMonitor(
-            check: { await service.checkStores() }, interval: healthSettings.interval,
+            check: { await storeService.checkStores() }, interval: healthSettings.interval,
             threshold: healthSettings.threshold, logger: logger)
 
         var prometheus: PrometheusCollectorRegistry?
@@ -41,6 +41,8 @@ public struct RegistryServer {
             prometheus = PrometheusSetup.bootstrap()
             metrics = RequestMetrics()
         }
+        let mirror = try pullThroughCache(for: storeService)
+        let service = mirror.map { storeService.mirroring($0) } ?? storeService
         let limits = configuration.berth.limits
         // One failure count for the API's Basic and bearer credentials and the UI's sign-in form.
         let authFailures = limits.authFailures > 0 ? AuthFailureLimiter(threshold: limits.authFailures) : nil
@@ -77,7 +79,13 @@ public struct RegistryServer {
         listeners.append(app)
 
         logStartup(auth: security.authenticationName, stores: stores)
-        try await serve(listeners)
+        do {
+            try await serve(listeners)
+        } catch {
+            await mirror?.shutdown()
+            throw error
+        }
+        await mirror?.shutdown()
         try await stores.close()
         logger.info("registry stopped")
     }

@@ -8,7 +8,7 @@ extension SQLiteMetadataStore {
         try await write { db in
             let now = Self.now
             let repositoryID = try Self.repositoryID(repository, in: db, create: true)
-            for blob in manifest.blobReferences {
+            for blob in manifest.requiredBlobs {
                 let size = try Int64.fetchOne(
                     db,
                     sql: """
@@ -26,7 +26,7 @@ extension SQLiteMetadataStore {
                         detail: "\(blob.digest): declared \(blob.size), stored \(size)")
                 }
             }
-            for child in manifest.children {
+            for child in manifest.requiredChildren {
                 let size = try Int64.fetchOne(
                     db, sql: "SELECT size FROM manifest WHERE repository_id = ? AND digest = ?",
                     arguments: [repositoryID, child.digest.description])

@@ -110,6 +110,23 @@ enum SQLiteSchema {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("mirror-1") { db in
+            try db.execute(
+                sql: """
+                    -- A pull-through cache stores a manifest before its blobs arrive from the
+                    -- upstream, so a manifest's blob references no longer need a blob row. They
+                    -- still keep the blob once it is here (garbage collection reads them).
+                    CREATE TABLE manifest_blob_new (
+                        manifest_id INTEGER NOT NULL REFERENCES manifest(id) ON DELETE CASCADE,
+                        digest TEXT NOT NULL,
+                        PRIMARY KEY (manifest_id, digest)
+                    ) WITHOUT ROWID;
+                    INSERT INTO manifest_blob_new (manifest_id, digest) SELECT manifest_id, digest FROM manifest_blob;
+                    DROP TABLE manifest_blob;
+                    ALTER TABLE manifest_blob_new RENAME TO manifest_blob;
+                    CREATE INDEX manifest_blob_by_digest ON manifest_blob(digest);
+                    """)
+        }
         return migrator
     }
 }
