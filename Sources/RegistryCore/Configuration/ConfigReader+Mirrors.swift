@@ -1,3 +1,5 @@
+import Foundation
+
 /// `proxy:` (Distribution's single-upstream pull-through cache) and `berth.mirrors`.
 extension ConfigReader {
     /// Both forms, checked together: `proxy:` turns the whole registry into one mirror, so it
@@ -85,8 +87,10 @@ extension ConfigReader {
     }
 
     private func remoteURL(_ text: String, _ section: Section, _ key: String) throws(ConfigurationError) -> String {
-        let lower = text.lowercased()
-        guard lower.hasPrefix("https://") || lower.hasPrefix("http://"), text.count > 8 else {
+        let components = URLComponents(string: text)
+        guard let scheme = components?.scheme?.lowercased(), scheme == "http" || scheme == "https",
+            let host = components?.host, !host.isEmpty
+        else {
             throw error(section.node(key)?.line, section.keyPath(key), "expected an http:// or https:// URL, got \"\(text)\"")
         }
         return text.hasSuffix("/") ? String(text.dropLast()) : text
