@@ -19,7 +19,7 @@ import requests
 from distribution import DistributionProcess
 from helpers import (DOCKER_LIST, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST, Image, blob_file, config_blob,
                      error_codes, files_under, http, image_manifest, index_body, make_image, rand_bytes, sha256, uniq)
-from registry import RegistryProcess
+from registry import RegistryProcess, free_port
 from security import TokenIssuer, TokenServer, apache_htpasswd, basic, htpasswd_config, repository_access
 
 ACCEPT = {"Accept": ", ".join([OCI_INDEX, OCI_MANIFEST, DOCKER_LIST, DOCKER_MANIFEST])}
@@ -42,7 +42,8 @@ def sending(headers: dict):
         requests.request = original
 
 
-def config(root, port, mirrors: str, extra: str = "") -> str:
+def config(root, port, mirrors: str, extra: str = "", debug_port: int | None = None) -> str:
+    debug = f"  debug:\n    addr: 127.0.0.1:{debug_port}\n    prometheus:\n      enabled: true\n" if debug_port else ""
     return f"""version: 0.1
 log:
   level: info
@@ -53,7 +54,7 @@ storage:
     enabled: true
 http:
   addr: 127.0.0.1:{port}
-{NOSNIFF}berth:
+{NOSNIFF}{debug}berth:
   mirrors:
 {mirrors}{extra}"""
 
@@ -132,7 +133,8 @@ def mirror(tmp_path_factory, upstreams):
     - prefix: dist
       url: {upstreams.dist.url}
 """
-    reg.config_path.write_text(config(reg.root, reg.port, mirrors))
+    reg.debug_port = free_port()
+    reg.config_path.write_text(config(reg.root, reg.port, mirrors, debug_port=reg.debug_port))
     reg.start()
     yield reg
     reg.stop()
@@ -464,3 +466,23 @@ def test_bad_mirror_configuration_is_refused_with_one_line(tmp_path, text, messa
                             timeout=30)
     assert result.returncode == 2, result.stderr
     assert message in result.stderr
+
+
+def test_metrics_count_hits_misses_and_upstream_bytes_per_upstream(upstreams, mirror):
+    name = uniq("metrics")
+    upstreams.push("anon", name, tag="v1")
+    pull(mirror, f"anon/{name}", "v1")
+    pull(mirror, f"anon/{name}", "v1")
+    text = requests.get(f"http://127.0.0.1:{mirror.debug_port}/metrics", timeout=30).text
+
+    def value(metric: str, **labels) -> float:
+        total = 0.0
+        for line in text.splitlines():
+            if line.startswith(metric + "{") and all(f'{k}="{v}"' in line for k, v in labels.items()):
+                total += float(line.rsplit(" ", 1)[1])
+        return total
+
+    assert value("registry_mirror_cache_requests_total", upstream="anon", result="miss") >= 3
+    assert value("registry_mirror_cache_requests_total", upstream="anon", result="hit") >= 3
+    assert value("registry_mirror_upstream_bytes_total", upstream="anon") >= 5000
+    assert value("registry_mirror_upstream_request_duration_seconds_count", upstream="anon") >= 3
