@@ -151,7 +151,8 @@ public struct S3Client: Sendable {
     func collectXML(_ response: HTTPClientResponse) async throws -> Data {
         let buffer = try await response.body.collect(upTo: Self.maximumXMLBody)
         let data = Data(buffer.readableBytesView)
-        if let failure = try? S3XML.decode(S3XML.ErrorBody.self, from: data), data.range(of: Data("<Error".utf8)) != nil {
+        // Only a body that holds an <Error> element is worth decoding as one (cheap check first).
+        if data.range(of: Data("<Error".utf8)) != nil, let failure = try? S3XML.decode(S3XML.ErrorBody.self, from: data) {
             throw S3Error(
                 code: failure.Code, status: Int(response.status.code), message: failure.Message ?? "",
                 requestID: failure.RequestId)
