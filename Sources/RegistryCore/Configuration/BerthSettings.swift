@@ -17,6 +17,8 @@ extension RegistryConfiguration {
         public var audit: Audit?
         /// `berth.ui`: the web UI.
         public var ui = UI()
+        /// `berth.retention`: tag retention policies.
+        public var retention = Retention()
 
         public init() {}
     }

@@ -235,7 +235,7 @@ struct ConfigReader {
     }
 
     private mutating func readBerth(_ berth: Section, into result: inout RegistryConfiguration.Berth) throws(ConfigurationError) {
-        warnUnknown(berth, known: ["mount", "manifests", "access", "limits", "tls", "audit", "ui", "mirrors"])
+        warnUnknown(berth, known: ["mount", "manifests", "access", "limits", "tls", "audit", "ui", "mirrors", "retention"])
         if let mount = try section(berth, "mount") {
             warnUnknown(mount, known: ["anywhere"])
             if let anywhere = try bool(mount, "anywhere") { result.mountAnywhere = anywhere }
@@ -249,6 +249,7 @@ struct ConfigReader {
         if let tls = try section(berth, "tls") { result.hsts = try readStrictTransportSecurity(tls) }
         if let audit = try section(berth, "audit") { result.audit = try readAudit(audit) }
         if let ui = try section(berth, "ui") { try readUI(ui, into: &result.ui) }
+        if let retention = try section(berth, "retention") { result.retention = try readRetention(retention) }
     }
 
     private mutating func readLimits(
