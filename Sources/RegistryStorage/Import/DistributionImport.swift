@@ -1,0 +1,259 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import RegistryCore
+
+/// What `registryctl import` did (or, in a dry run, would do).
+public struct ImportReport: Sendable, Codable {
+    /// Something that could not be imported, and what needs it.
+    public struct Problem: Sendable, Codable, Equatable {
+        /// `missing blob`, `corrupt blob`, `invalid manifest`, `manifest not imported`,
+        /// `dangling tag`, `bad link`.
+        public var kind: String
+        public var repository: String
+        /// The digest or tag concerned.
+        public var reference: String
+        /// What it means: the manifests and tags that need a bad blob, or the store's refusal.
+        public var detail: String
+    }
+
+    public var dryRun: Bool
+    public var repositories = 0
+    /// Blobs placed in the store by this run (hard links or copies).
+    public var blobsImported = 0
+    public var blobsLinked = 0
+    /// Blobs already in the store, linked into one more repository.
+    public var blobsShared = 0
+    /// Blob links that were there already (a second run).
+    public var blobsSkipped = 0
+    public var bytesImported: Int64 = 0
+    /// Bytes hashed to verify blobs.
+    public var bytesVerified: Int64 = 0
+    public var manifestsImported = 0
+    public var manifestsSkipped = 0
+    public var tagsImported = 0
+    public var problems: [Problem] = []
+    public var seconds = 0.0
+
+    public init(dryRun: Bool) {
+        self.dryRun = dryRun
+    }
+}
+
+/// Progress of an import, for a progress bar.
+public struct ImportProgress: Sendable {
+    public var blobsDone: Int
+    public var blobsTotal: Int
+    public var bytesDone: Int64
+    public var bytesTotal: Int64
+}
+
+/// Brings a Distribution storage tree into Berth's stores: every repository's blobs (each
+/// re-hashed, hard-linked when the tree is on the storage root's file system, copied
+/// otherwise), manifests (images before the indexes that list them) and tags, through the
+/// same store calls a push makes. So it runs while registryd serves, and a run cut short is
+/// completed by the next, which skips what is already there. The tree is only read.
+public struct DistributionImport: Sendable {
+    public let tree: DistributionTree
+    public let blobs: any BlobStore
+    public let metadata: any MetadataStore
+    public let changes: (any ChangeNotifier)?
+
+    public init(tree: DistributionTree, blobs: any BlobStore, metadata: any MetadataStore, changes: (any ChangeNotifier)?) {
+        self.tree = tree
+        self.blobs = blobs
+        self.metadata = metadata
+        self.changes = changes
+    }
+
+    /// One repository's content as the tree has it.
+    private struct Source {
+        var name: RepositoryName
+        var blobs: Set<Digest>
+        var manifests: [(digest: Digest, manifest: Manifest)]
+        var tags: [(tag: String, digest: Digest?)]
+    }
+
+    public func run(
+        dryRun: Bool, progress: @Sendable (ImportProgress) -> Void = { _ in }
+    ) async throws -> ImportReport {
+        let start = ContinuousClock.now
+        var report = ImportReport(dryRun: dryRun)
+        var sources: [Source] = []
+        for name in try tree.repositories() {
+            guard let repository = try? RepositoryName(name) else {
+                report.problems.append(.init(kind: "bad name", repository: name, reference: "", detail: "not a valid repository name"))
+                continue
+            }
+            sources.append(read(repository, into: &report))
+        }
+        report.repositories = sources.count
+        // Each distinct blob is verified once, however many repositories have it.
+        let distinct = Set(sources.flatMap(\.blobs))
+        let sizes = Dictionary(uniqueKeysWithValues: distinct.map { ($0, (try? POSIXFile.size(tree.blobPath($0))) ?? nil) })
+        var state = ImportProgress(
+            blobsDone: 0, blobsTotal: distinct.count, bytesDone: 0, bytesTotal: sizes.values.compactMap { $0 }.reduce(0, +))
+        var verified: [Digest: Bool] = [:]
+        var bad: [Digest: String] = [:]
+        for source in sources {
+            for digest in source.blobs.sorted() {
+                if bad[digest] != nil { continue }
+                if try await metadata.blobSize(digest, in: source.name) != nil {
+                    report.blobsSkipped += 1
+                    continue
+                }
+                if !dryRun, try await metadata.mountBlobFromAnyRepository(digest, into: source.name) {
+                    report.blobsShared += 1
+                    continue
+                }
+                if verified[digest] == nil {
+                    let outcome = try await verify(digest, size: sizes[digest] ?? nil)
+                    verified[digest] = outcome == nil
+                    if let outcome { bad[digest] = outcome } else { report.bytesVerified += sizes[digest].flatMap { $0 } ?? 0 }
+                    state.blobsDone += 1
+                    state.bytesDone += sizes[digest].flatMap { $0 } ?? 0
+                    progress(state)
+                }
+                guard bad[digest] == nil, let size = sizes[digest].flatMap({ $0 }) else { continue }
+                if dryRun {
+                    report.blobsImported += 1
+                    report.bytesImported += size
+                    continue
+                }
+                let linked = try await place(digest, size: size, in: source.name)
+                report.blobsImported += 1
+                report.bytesImported += size
+                if linked { report.blobsLinked += 1 }
+            }
+        }
+        for (digest, why) in bad.sorted(by: { $0.key < $1.key }) {
+            for source in sources where source.blobs.contains(digest) {
+                report.problems.append(.init(
+                    kind: why, repository: source.name.value, reference: digest.description,
+                    detail: needing(digest, in: source)))
+            }
+        }
+        if !dryRun {
+            for source in sources { try await importManifests(source, into: &report) }
+            if report.blobsImported + report.blobsShared + report.manifestsImported + report.tagsImported > 0 {
+                try await changes?.announce()
+            }
+        } else {
+            for source in sources {
+                report.manifestsImported += source.manifests.count
+                report.tagsImported += source.tags.filter { $0.digest != nil }.count
+            }
+        }
+        report.seconds = (ContinuousClock.now - start).inSeconds
+        return report
+    }
+
+    /// Reads a repository's links and manifests. A manifest's blobs count even when the tree
+    /// has no layer link for them (a mount that Distribution linked lazily).
+    private func read(_ repository: RepositoryName, into report: inout ImportReport) -> Source {
+        let layers = tree.layers(of: repository.value)
+        let revisions = tree.revisions(of: repository.value)
+        for path in layers.bad + revisions.bad {
+            report.problems.append(.init(kind: "bad link", repository: repository.value, reference: path, detail: "unreadable link file"))
+        }
+        var blobs = Set(layers.digests)
+        var manifests: [(Digest, Manifest)] = []
+        for digest in revisions.digests {
+            guard let data = FileManager.default.contents(atPath: tree.blobPath(digest)) else {
+                report.problems.append(.init(kind: "missing blob", repository: repository.value, reference: digest.description, detail: "the manifest's own bytes are missing"))
+                continue
+            }
+            let bytes = Array(data)
+            do {
+                let manifest = try Manifest(bytes: bytes, contentType: nil, algorithm: digest.algorithm)
+                guard manifest.digest == digest else {
+                    report.problems.append(.init(kind: "corrupt blob", repository: repository.value, reference: digest.description, detail: "the manifest's bytes hash to \(manifest.digest)"))
+                    continue
+                }
+                manifests.append((digest, manifest))
+                blobs.formUnion(manifest.blobReferences.map(\.digest))
+            } catch {
+                report.problems.append(.init(kind: "invalid manifest", repository: repository.value, reference: digest.description, detail: "\(error)"))
+            }
+        }
+        // Manifests whose own bytes live in the blob store are not layers.
+        blobs.subtract(manifests.map(\.0))
+        return Source(name: repository, blobs: blobs, manifests: manifests, tags: tree.tags(of: repository.value))
+    }
+
+    /// Nil when the file hashes to its digest, else what is wrong.
+    private func verify(_ digest: Digest, size: Int64?) async throws -> String? {
+        guard let size else { return "missing blob" }
+        let path = tree.blobPath(digest)
+        var hasher = DigestHasher(digest.algorithm)
+        var total: Int64 = 0
+        for try await chunk in try FileChunks(path: path, size: size) {
+            chunk.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+            total += Int64(chunk.readableBytes)
+        }
+        return total == size && hasher.finalize() == digest ? nil : "corrupt blob"
+    }
+
+    /// Places a verified blob and records it, under a reservation as an upload does.
+    private func place(_ digest: Digest, size: Int64, in repository: RepositoryName) async throws -> Bool {
+        let reservation = try await metadata.reserveBlob(digest)
+        do {
+            var linked = false
+            if try await blobs.size(of: digest) == nil {
+                if let importing = blobs as? any BlobFileImporting {
+                    linked = try await importing.importFile(at: tree.blobPath(digest), as: digest)
+                } else {
+                    try await blobs.importFileByCopy(at: tree.blobPath(digest), as: digest, size: size)
+                }
+            }
+            try await metadata.recordBlob(digest, size: size, in: repository, reservation: reservation, completingUpload: nil)
+            return linked
+        } catch {
+            try? await metadata.releaseReservation(reservation)
+            throw error
+        }
+    }
+
+    /// Images, then indexes (whose children must be there first), then tags.
+    private func importManifests(_ source: Source, into report: inout ImportReport) async throws {
+        let ordered = source.manifests.filter { $0.manifest.kind == .image } + source.manifests.filter { $0.manifest.kind == .index }
+        var present = Set<Digest>()
+        for (digest, manifest) in ordered {
+            if try await metadata.manifest(.digest(digest), in: source.name) != nil {
+                report.manifestsSkipped += 1
+                present.insert(digest)
+                continue
+            }
+            do {
+                try await metadata.putManifest(manifest, in: source.name, tag: nil)
+                report.manifestsImported += 1
+                present.insert(digest)
+            } catch let error as RegistryError {
+                report.problems.append(.init(
+                    kind: "manifest not imported", repository: source.name.value, reference: digest.description,
+                    detail: "\(error.message)\(error.detail.map { ": \($0)" } ?? "")"))
+            }
+        }
+        let byDigest = Dictionary(source.manifests.map { ($0.digest, $0.manifest) }, uniquingKeysWith: { a, _ in a })
+        for (name, digest) in source.tags {
+            guard let digest, let tag = try? Tag(name), let manifest = byDigest[digest], present.contains(digest) else {
+                report.problems.append(.init(
+                    kind: "dangling tag", repository: source.name.value, reference: name,
+                    detail: digest.map { "names \($0), which was not imported" } ?? "unreadable link"))
+                continue
+            }
+            try await metadata.putManifest(manifest, in: source.name, tag: tag)
+            report.tagsImported += 1
+        }
+    }
+
+    /// `repository@manifest (tags a, b)` for each manifest of `source` that needs `digest`.
+    private func needing(_ digest: Digest, in source: Source) -> String {
+        let users = source.manifests.filter { $0.manifest.blobReferences.contains { $0.digest == digest } }
+        guard !users.isEmpty else { return "linked in the repository; no manifest needs it" }
+        return "needed by " + users.map { user in
+            let tags = source.tags.filter { $0.digest == user.digest }.map(\.tag)
+            return "\(source.name.value)@\(user.digest)" + (tags.isEmpty ? "" : " (tags \(tags.joined(separator: ", ")))")
+        }.joined(separator: "; ")
+    }
+}
