@@ -93,39 +93,45 @@ public struct DistributionImport: Sendable {
         let sizes = Dictionary(uniqueKeysWithValues: distinct.map { ($0, (try? POSIXFile.size(tree.blobPath($0))) ?? nil) })
         var state = ImportProgress(
             blobsDone: 0, blobsTotal: distinct.count, bytesDone: 0, bytesTotal: sizes.values.compactMap { $0 }.reduce(0, +))
-        var verified: [Digest: Bool] = [:]
-        var bad: [Digest: String] = [:]
+        // Which repositories still need each blob (a second run skips what is linked).
+        var wanted: [Digest: [RepositoryName]] = [:]
         for source in sources {
             for digest in source.blobs.sorted() {
-                if bad[digest] != nil { continue }
                 if try await metadata.blobSize(digest, in: source.name) != nil {
                     report.blobsSkipped += 1
-                    continue
+                } else {
+                    wanted[digest, default: []].append(source.name)
                 }
-                if !dryRun, try await metadata.mountBlobFromAnyRepository(digest, into: source.name) {
-                    report.blobsShared += 1
-                    continue
-                }
-                if verified[digest] == nil {
-                    let outcome = try await verify(digest, size: sizes[digest] ?? nil)
-                    verified[digest] = outcome == nil
-                    if let outcome { bad[digest] = outcome } else { report.bytesVerified += sizes[digest].flatMap { $0 } ?? 0 }
-                    state.blobsDone += 1
-                    state.bytesDone += sizes[digest].flatMap { $0 } ?? 0
-                    progress(state)
-                }
-                guard bad[digest] == nil, let size = sizes[digest].flatMap({ $0 }) else { continue }
-                if dryRun {
-                    report.blobsImported += 1
-                    report.bytesImported += size
-                    continue
-                }
-                let linked = try await place(digest, size: size, in: source.name)
-                report.blobsImported += 1
-                report.bytesImported += size
-                if linked { report.blobsLinked += 1 }
             }
         }
+        var bad: [Digest: String] = [:]
+        // Several blobs at once: each placement waits for its own fsyncs, which overlap.
+        try await withThrowingTaskGroup(of: BlobOutcome.self) { group in
+            var pending = wanted.sorted { $0.key < $1.key }[...]
+            func startNext() {
+                guard let (digest, repositories) = pending.popFirst() else { return }
+                let size = sizes[digest] ?? nil
+                group.addTask { try await self.bring(digest, size: size, into: repositories, dryRun: dryRun) }
+            }
+            for _ in 0..<Self.concurrency { startNext() }
+            while let outcome = try await group.next() {
+                if let problem = outcome.problem { bad[outcome.digest] = problem }
+                report.bytesVerified += outcome.verifiedBytes
+                if outcome.placed {
+                    report.blobsImported += 1
+                    report.bytesImported += outcome.size
+                }
+                if outcome.linked { report.blobsLinked += 1 }
+                report.blobsShared += outcome.shared
+                state.blobsDone += 1
+                state.bytesDone += outcome.size
+                progress(state)
+                startNext()
+            }
+        }
+        state.blobsDone = state.blobsTotal
+        state.bytesDone = state.bytesTotal
+        progress(state)
         for (digest, why) in bad.sorted(by: { $0.key < $1.key }) {
             for source in sources where source.blobs.contains(digest) {
                 report.problems.append(.init(
@@ -179,6 +185,52 @@ public struct DistributionImport: Sendable {
         // Manifests whose own bytes live in the blob store are not layers.
         blobs.subtract(manifests.map(\.0))
         return Source(name: repository, blobs: blobs, manifests: manifests, tags: tree.tags(of: repository.value))
+    }
+
+    /// Blobs verified and placed at once.
+    static let concurrency = 8
+
+    /// What happened to one blob.
+    private struct BlobOutcome: Sendable {
+        var digest: Digest
+        var size: Int64 = 0
+        var verifiedBytes: Int64 = 0
+        var placed = false
+        var linked = false
+        /// Repositories it was linked into without placing it (already stored).
+        var shared = 0
+        var problem: String?
+    }
+
+    /// Verifies and places one blob (unless the store has it already, from a run cut short or
+    /// a push), then links it into every repository that needs it.
+    private func bring(
+        _ digest: Digest, size: Int64?, into repositories: [RepositoryName], dryRun: Bool
+    ) async throws -> BlobOutcome {
+        var outcome = BlobOutcome(digest: digest, size: size ?? 0)
+        var remaining = repositories[...]
+        if !dryRun, let first = remaining.first, try await blobs.size(of: digest) != nil,
+            try await metadata.mountBlobFromAnyRepository(digest, into: first)
+        {
+            remaining = remaining.dropFirst()
+            outcome.shared += 1
+        } else {
+            if let problem = try await verify(digest, size: size) {
+                outcome.problem = problem
+                return outcome
+            }
+            outcome.verifiedBytes = size ?? 0
+            guard let size, let first = remaining.first else { return outcome }
+            outcome.placed = true
+            if dryRun { return outcome }
+            outcome.linked = try await place(digest, size: size, in: first)
+            remaining = remaining.dropFirst()
+        }
+        if dryRun { return outcome }
+        for repository in remaining where try await metadata.mountBlobFromAnyRepository(digest, into: repository) {
+            outcome.shared += 1
+        }
+        return outcome
     }
 
     /// Nil when the file hashes to its digest, else what is wrong.
