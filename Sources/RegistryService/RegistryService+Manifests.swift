@@ -66,3 +66,12 @@ extension RegistryService {
     /// The largest manifest body a push may send.
     public var manifestSizeLimit: Int { rules.manifestSizeLimit }
 }
+
+extension RegistryService {
+    /// Notes a client's pull of a manifest, by tag or by digest, for the ``PullRecorder`` to
+    /// write later. Nothing is noted in read-only mode (recording is a write).
+    public func notePull(_ reference: String, in repository: RepositoryName) {
+        guard !rules.readOnly, let parsed = try? Reference(parsing: reference) else { return }
+        pulls.note(parsed, in: repository)
+    }
+}

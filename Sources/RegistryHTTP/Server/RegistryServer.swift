@@ -65,7 +65,8 @@ public struct RegistryServer {
             responder: responder,
             server: security.serverBuilder(idleTimeout: limits.idleTimeout, readTimeout: limits.readTimeout, guards: guards),
             configuration: .init(address: .hostname(configuration.http.host, port: configuration.http.port)),
-            services: services(health: health, stores: stores) + security.services(logger: logger)
+            services: services(health: health, stores: stores)
+                + [PullFlushingService(recorder: service.pulls, logger: logger) as any Service] + security.services(logger: logger)
                 + (audit.map { [$0.service as any Service] } ?? []),
             logger: logger)
 
@@ -78,6 +79,7 @@ public struct RegistryServer {
 
         logStartup(auth: security.authenticationName, stores: stores)
         try await serve(listeners)
+        await PullFlushingService.flush(service.pulls, logger: logger)
         try await stores.close()
         logger.info("registry stopped")
     }
