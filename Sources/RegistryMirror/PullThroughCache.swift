@@ -62,6 +62,10 @@ public final class PullThroughCache: PullThroughSource {
         table.route(repository) != nil
     }
 
+    public func defaultCacheName(of repository: RepositoryName) -> RepositoryName? {
+        table.defaultRoute(repository)?.localName
+    }
+
     public func route(for repository: RepositoryName) async throws -> MirrorTable.Route? {
         if let route = table.route(repository) { return route }
         guard let route = table.defaultRoute(repository) else { return nil }

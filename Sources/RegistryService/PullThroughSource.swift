@@ -10,6 +10,11 @@ public protocol PullThroughSource: Sendable {
     /// deletes there are refused, since the upstream owns the content.
     func isMirrored(_ repository: RepositoryName) -> Bool
 
+    /// Where the default mirror caches an unprefixed name (`library/alpine` is cached as
+    /// `docker.io/library/alpine`), so that a pull's time is recorded where the content is.
+    /// Nil without a default mirror or for a prefixed name. No I/O.
+    func defaultCacheName(of repository: RepositoryName) -> RepositoryName?
+
     /// The upstream route for a pull from `repository`, if any: its own mirror's, or the
     /// default mirror's for a name under no prefix that no private repository holds.
     func route(for repository: RepositoryName) async throws -> MirrorTable.Route?

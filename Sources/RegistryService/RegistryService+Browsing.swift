@@ -2,69 +2,70 @@ import NIOCore
 import RegistryCore
 import RegistryStorage
 
-/// A tag and the manifest it names, for the web UI's tag list.
-public struct TagDetail: Sendable, Equatable {
-    public var tag: String
-    public var manifest: StoredManifest
-
-    public init(tag: String, manifest: StoredManifest) {
-        self.tag = tag
-        self.manifest = manifest
-    }
-}
-
-/// One page of repositories whose name contains a filter, and where the next page starts.
-public struct RepositorySearchPage: Sendable, Equatable {
-    public var names: [String]
-    /// The `last` of the next page; nil on the last page.
-    public var next: String?
+/// One page of a sorted listing, and where the next page starts.
+public struct SortedPage<Item: Sendable & Equatable>: Sendable, Equatable {
+    public var items: [Item]
+    /// The cursor of the next page; nil on the last page.
+    public var next: ListingCursor?
 }
 
 /// Reads the web UI needs beyond the API's: the same stores, the same rules, no second path
 /// to the database.
 extension RegistryService {
     /// Repositories whose name contains `filter` (all when empty) and that `visible` admits,
-    /// in byte order after `page.last`, at most `page.size` (capped). Reads the store in
-    /// batches, so that a filter over many repositories costs a few index scans rather than
-    /// one query per repository.
-    public func searchRepositories(
-        containing filter: String, page: PageRequest, visible: @Sendable (String) -> Bool
-    ) async throws -> RepositorySearchPage {
-        let size = max(1, min(page.size ?? 50, rules.maximumPageSize))
-        let needle = filter.lowercased()
-        var found: [String] = []
-        var cursor = page.last
-        let batch = 1000
+    /// in `order` after `cursor`, at most `size` (capped at the API's page size). The store
+    /// answers a page with one index walk; when the access rules hide repositories, further
+    /// batches are read until the page is full, never one query per repository.
+    public func repositorySummaries(
+        containing filter: String, order: RepositoryOrder, after cursor: ListingCursor?, size: Int?,
+        visible: @Sendable (String) -> Bool
+    ) async throws -> SortedPage<RepositorySummary> {
+        let size = max(1, min(size ?? 50, rules.maximumPageSize))
+        var found: [RepositorySummary] = []
+        var position = cursor
+        // One more than a page first: enough to know whether a next page exists when every
+        // repository is visible (the usual case); larger batches once some are hidden.
+        var batch = size + 1
         while true {
-            let names = try await metadata.repositories(after: cursor, limit: batch)
-            for name in names where (needle.isEmpty || name.contains(needle)) && visible(name) {
-                if found.count == size { return RepositorySearchPage(names: found, next: found.last) }
-                found.append(name)
+            let rows = try await metadata.repositorySummaries(matching: filter, order: order, after: position, limit: batch)
+            for row in rows where visible(row.name) {
+                if found.count == size {
+                    return SortedPage(items: found, next: found.last.map { ListingCursor(after: $0) })
+                }
+                found.append(row)
             }
-            guard names.count == batch, let last = names.last else { break }
-            cursor = last
+            guard rows.count == batch, let last = rows.last else { break }
+            position = ListingCursor(after: last)
+            batch = 1000
         }
-        return RepositorySearchPage(names: found, next: nil)
+        return SortedPage(items: found, next: nil)
     }
 
-    /// How many tags a repository has (0 for one never pushed to).
-    public func tagCount(in repository: RepositoryName) async throws -> Int {
-        try await metadata.tags(in: repository, after: nil, limit: nil)?.count ?? 0
+    /// A repository's summary; `NAME_UNKNOWN` for one the registry does not know.
+    public func repositorySummary(_ repository: RepositoryName) async throws -> RepositorySummary {
+        guard let summary = try await metadata.repositorySummary(repository) else {
+            throw RegistryError(.nameUnknown, "repository name not known to registry", detail: repository.value)
+        }
+        return summary
     }
 
-    /// A page of tags with the manifests they name; `NAME_UNKNOWN` for a repository never
-    /// pushed to. A tag deleted between the two reads is left out.
-    public func tagDetails(in repository: RepositoryName, page: PageRequest) async throws
-        -> (tags: [TagDetail], next: String?)
-    {
-        let listing = try await tags(in: repository, page: page)
-        var details: [TagDetail] = []
-        for tag in listing.items {
-            guard let parsed = try? Tag(tag), let manifest = try await metadata.manifest(.tag(parsed), in: repository)
-            else { continue }
-            details.append(TagDetail(tag: tag, manifest: manifest))
+    /// A page of a repository's tags whose name contains `filter`, in `order` after `cursor`,
+    /// each with its manifest and push and pull times; `NAME_UNKNOWN` for a repository the
+    /// registry does not know.
+    public func tagSummaries(
+        in repository: RepositoryName, containing filter: String, order: TagOrder, after cursor: ListingCursor?,
+        size: Int?
+    ) async throws -> SortedPage<TagSummary> {
+        let size = max(1, min(size ?? 50, rules.maximumPageSize))
+        guard
+            var tags = try await metadata.tagSummaries(
+                in: repository, matching: filter, order: order, after: cursor, limit: size + 1)
+        else {
+            throw RegistryError(.nameUnknown, "repository name not known to registry", detail: repository.value)
         }
-        return (details, listing.next)
+        guard tags.count > size else { return SortedPage(items: tags, next: nil) }
+        tags.removeLast(tags.count - size)
+        return SortedPage(items: tags, next: tags.last.map { ListingCursor(after: $0) })
     }
 
     /// A small blob's bytes (an image config) if the repository may see it and it is at most

@@ -73,3 +73,15 @@ extension RegistryService {
     /// The largest manifest body a push may send.
     public var manifestSizeLimit: Int { rules.manifestSizeLimit }
 }
+
+extension RegistryService {
+    /// Notes a client's pull of a manifest, by tag or by digest, for the ``PullRecorder`` to
+    /// write later. Nothing is noted in read-only mode (recording is a write).
+    public func notePull(_ reference: String, in repository: RepositoryName) {
+        guard !rules.readOnly, let parsed = try? Reference(parsing: reference) else { return }
+        pulls.note(parsed, in: repository)
+        // A mirror's content pulled by its upstream name: also where it is cached (a name
+        // that holds nothing is skipped when the pulls are written).
+        if let cached = pullThrough?.defaultCacheName(of: repository) { pulls.note(parsed, in: cached) }
+    }
+}

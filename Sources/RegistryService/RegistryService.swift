@@ -10,18 +10,22 @@ import RegistryStorage
 public struct RegistryService: Sendable {
     public let blobs: any BlobStore
     /// Usually a ``CachedMetadataStore`` in front of the configured store.
-    public let metadata: any MetadataStore
+    public let metadata: any ServingMetadataStore
     public let rules: RegistryRules
+    /// Manifest pulls noted by the API, written in batches (see ``PullRecorder``). Whoever
+    /// runs the service flushes it periodically and at shutdown.
+    public let pulls: PullRecorder
     let uploads: BlobUploads
     /// Whether the blob store may answer reads with a redirect (asked once).
     let redirectsReads: Bool
     /// The pull-through cache of mirrored repositories, when `proxy:` or `berth.mirrors` is set.
     public internal(set) var pullThrough: (any PullThroughSource)?
 
-    public init(blobs: any BlobStore, metadata: any MetadataStore, rules: RegistryRules) {
+    public init(blobs: any BlobStore, metadata: any ServingMetadataStore, rules: RegistryRules) {
         self.blobs = blobs
         self.metadata = metadata
         self.rules = rules
+        pulls = PullRecorder(store: metadata)
         uploads = BlobUploads(blobs: blobs, metadata: metadata)
         redirectsReads = blobs.offersRedirects
     }

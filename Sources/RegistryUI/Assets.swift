@@ -56,6 +56,13 @@ enum Assets {
         .signin input { width: 100%; min-width: 0; }
         .signin button { margin-top: 1rem; }
         .pager { margin-top: 1rem; display: flex; gap: 1rem; }
+        th a { color: inherit; }
+        th[aria-sort] a::after { content: " ↓"; }
+        th[aria-sort=ascending] a::after { content: " ↑"; }
+        .toolbar a.current { font-weight: 600; color: var(--fg); text-decoration: none; }
+        .small { font-size: .85rem; }
+        dl.fields + .toolbar { margin-top: 1rem; }
+        td time { white-space: nowrap; }
         .tag-badge { display: inline-block; font-size: .8rem; padding: 0 .4rem; border: 1px solid var(--line);
           border-radius: 3px; color: var(--muted); }
         [hidden] { display: none !important; }

@@ -13,16 +13,38 @@ struct KeyValue {
     var value: String
 }
 
+/// A column heading that sorts the list by it.
+struct SortLink {
+    var url: String
+    var active: Bool
+    /// `ascending` or `descending`, for `aria-sort` on the active column.
+    var direction: String
+}
+
+/// A time shown as "5 min ago", with the exact UTC time as its title.
+struct When {
+    var text: String
+    var exact: String
+
+    static let never = When(text: "—", exact: "never")
+}
+
 struct RepositoriesPage {
     struct Row {
         var name: String
         var url: String
         var tags: Int
+        var size: String
+        var pushed: When
     }
 
     var chrome: Chrome
     var query: String
     var hasQuery: Bool
+    var sort: String
+    var sortName: SortLink
+    var sortPushed: SortLink
+    var sortSize: SortLink
     var repositories: [Row]
     var hasRepositories: Bool
     var nextURL: String?
@@ -39,6 +61,8 @@ struct RepositoryPage {
         var size: String
         var platforms: String
         var created: String
+        var pushed: When
+        var pulled: When
         var pullCommand: String
         var deleteURL: String?
     }
@@ -46,10 +70,20 @@ struct RepositoryPage {
     var chrome: Chrome
     var name: String
     var deleted: String?
+    var tagCount: Int
+    var totalSize: String
+    var pushed: When
+    var pulled: When
+    var query: String
+    var hasQuery: Bool
+    var sort: String
+    var sortNewest: SortLink
+    var sortName: SortLink
     var tags: [Row]
     var hasTags: Bool
     var mayDelete: Bool
     var nextURL: String?
+    var firstURL: String?
 }
 
 struct ImagePage {

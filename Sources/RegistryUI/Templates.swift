@@ -49,19 +49,26 @@ enum Templates {
         <h1>Repositories</h1>
         <form class="toolbar" method="get" action="/ui/" role="search">
         <input type="search" name="q" value="{{query}}" placeholder="Filter repositories" aria-label="Filter repositories" data-filter="repositories" id="filter" autocomplete="off">
+        <input type="hidden" name="sort" value="{{sort}}">
         <button type="submit">Search</button>
         </form>
         {{#hasRepositories}}
-        <table id="repositories">
-        <thead><tr><th>Name</th><th class="num">Tags</th></tr></thead>
+        <table id="repositories" data-sort="{{sort}}">
+        <thead><tr>
+        <th{{#sortName.active}} aria-sort="{{sortName.direction}}"{{/sortName.active}}><a href="{{sortName.url}}" id="sort-name">Name</a></th>
+        <th class="num">Tags</th>
+        <th class="num"{{#sortSize.active}} aria-sort="{{sortSize.direction}}"{{/sortSize.active}}><a href="{{sortSize.url}}" id="sort-size">Size</a></th>
+        <th{{#sortPushed.active}} aria-sort="{{sortPushed.direction}}"{{/sortPushed.active}}><a href="{{sortPushed.url}}" id="sort-pushed">Last push</a></th>
+        </tr></thead>
         <tbody>
-        {{#repositories}}<tr data-name="{{name}}"><td><a href="{{url}}">{{name}}</a></td><td class="num">{{tags}}</td></tr>
+        {{#repositories}}<tr data-name="{{name}}"><td><a href="{{url}}">{{name}}</a></td><td class="num">{{tags}}</td><td class="num">{{size}}</td><td><time title="{{pushed.exact}}">{{pushed.text}}</time></td></tr>
         {{/repositories}}
         </tbody>
         </table>
         <p id="repositories-none" class="muted" hidden>No repository on this page matches; press Search to look through all of them.</p>
         {{/hasRepositories}}
         {{^hasRepositories}}<p class="muted" id="no-repositories">No repositories{{#hasQuery}} whose name contains “{{query}}”{{/hasQuery}} to show.</p>{{/hasRepositories}}
+        <p class="muted small">Size counts the blobs pushed or mounted into a repository, each once; space a deleted tag used counts until the next <code>registryctl gc</code>.</p>
         <div class="pager">{{#firstURL}}<a href="{{firstURL}}">← First page</a>{{/firstURL}}{{#nextURL}}<a href="{{nextURL}}" rel="next" id="next-page">Next page →</a>{{/nextURL}}</div>
         {{> footer}}
         """
@@ -71,10 +78,24 @@ enum Templates {
         <p class="muted"><a href="/ui/">Repositories</a> /</p>
         <h1>{{name}}</h1>
         {{#deleted}}<div class="notice ok" role="status" id="deleted-notice">Deleted {{deleted}}. The space it used returns at the next <code>registryctl gc</code>.</div>{{/deleted}}
-        <div class="toolbar"><input type="search" placeholder="Filter tags" aria-label="Filter tags" data-filter="tags" id="filter" autocomplete="off"></div>
+        <dl class="fields" id="repository-summary">
+        <dt>Tags</dt><dd id="tag-count">{{tagCount}}</dd>
+        <dt>Size</dt><dd>{{totalSize}}</dd>
+        <dt>Last push</dt><dd><time title="{{pushed.exact}}" id="last-push">{{pushed.text}}</time></dd>
+        <dt>Last pull</dt><dd><time title="{{pulled.exact}}" id="last-pull">{{pulled.text}}</time></dd>
+        </dl>
+        <form class="toolbar" method="get" action="/ui/repository" role="search">
+        <input type="hidden" name="name" value="{{name}}">
+        <input type="hidden" name="sort" value="{{sort}}">
+        <input type="search" name="q" value="{{query}}" placeholder="Filter tags" aria-label="Filter tags" data-filter="tags" id="filter" autocomplete="off">
+        <button type="submit">Search</button>
+        <span class="muted">Sort:</span>
+        <a href="{{sortNewest.url}}" id="sort-newest"{{#sortNewest.active}} aria-current="true" class="current"{{/sortNewest.active}}>Newest first</a>
+        <a href="{{sortName.url}}" id="sort-name"{{#sortName.active}} aria-current="true" class="current"{{/sortName.active}}>By name</a>
+        </form>
         {{#hasTags}}
-        <table id="tags">
-        <thead><tr><th>Tag</th><th>Digest</th><th>Kind</th><th class="num">Size</th><th class="wide">Platforms</th><th class="wide">Created</th><th>Pull</th>{{#mayDelete}}<th><span class="offscreen">Delete</span></th>{{/mayDelete}}</tr></thead>
+        <table id="tags" data-sort="{{sort}}">
+        <thead><tr><th>Tag</th><th>Digest</th><th>Kind</th><th class="num">Size</th><th class="wide">Platforms</th><th class="wide">Created</th><th>Pushed</th><th>Pulled</th><th>Pull</th>{{#mayDelete}}<th><span class="offscreen">Delete</span></th>{{/mayDelete}}</tr></thead>
         <tbody>
         {{#tags}}<tr data-name="{{tag}}">
         <td><a href="{{imageURL}}">{{tag}}</a></td>
@@ -83,16 +104,18 @@ enum Templates {
         <td class="num">{{size}}</td>
         <td class="wide">{{platforms}}</td>
         <td class="wide">{{created}}</td>
+        <td class="pushed"><time title="{{pushed.exact}}">{{pushed.text}}</time></td>
+        <td class="pulled"><time title="{{pulled.exact}}">{{pulled.text}}</time></td>
         <td><button type="button" class="copy-pull" data-copy="{{pullCommand}}" hidden>Copy pull</button><noscript><code>{{pullCommand}}</code></noscript></td>
         {{#deleteURL}}<td><a class="button danger" href="{{deleteURL}}">Delete</a></td>{{/deleteURL}}
         </tr>
         {{/tags}}
         </tbody>
         </table>
-        <p id="tags-none" class="muted" hidden>No tag on this page matches.</p>
+        <p id="tags-none" class="muted" hidden>No tag on this page matches; press Search to look through all of them.</p>
         {{/hasTags}}
-        {{^hasTags}}<p class="muted">This repository has no tags.</p>{{/hasTags}}
-        <div class="pager">{{#nextURL}}<a href="{{nextURL}}" rel="next">Next page →</a>{{/nextURL}}</div>
+        {{^hasTags}}<p class="muted" id="no-tags">{{#hasQuery}}No tag whose name contains “{{query}}”.{{/hasQuery}}{{^hasQuery}}This repository has no tags.{{/hasQuery}}</p>{{/hasTags}}
+        <div class="pager">{{#firstURL}}<a href="{{firstURL}}">← First page</a>{{/firstURL}}{{#nextURL}}<a href="{{nextURL}}" rel="next" id="next-page">Next page →</a>{{/nextURL}}</div>
         {{> footer}}
         """
 

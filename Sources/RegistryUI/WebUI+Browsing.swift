@@ -7,48 +7,79 @@ import RegistryStorage
 /// The repositories list, a repository's tags, and the image page.
 extension WebUI {
     func repositories(_ request: Request, _ visitor: Visitor) async throws -> Response {
-        let query = String(request.uri.queryParameters["q"] ?? "").trimmingCharacters(in: .whitespaces)
-        let last = request.uri.queryParameters["last"].map(String.init)
-        let found = try await service.searchRepositories(
-            containing: query, page: PageRequest(size: Self.pageSize, last: last), visible: { visitor.mayPull($0) })
-        var rows: [RepositoriesPage.Row] = []
-        for name in found.names {
-            var count = 0
-            if let repository = try? RepositoryName(name) { count = (try? await service.tagCount(in: repository)) ?? 0 }
-            rows.append(.init(name: name, url: URLs.repository(name), tags: count))
+        let query = Self.filter(request)
+        let order = request.uri.queryParameters["sort"].flatMap { RepositoryOrder(rawValue: String($0)) } ?? .name
+        let cursor = PageLinks.cursor(request)
+        let found = try await service.repositorySummaries(
+            containing: query, order: order, after: cursor, size: Self.pageSize, visible: { visitor.mayPull($0) })
+        let now = Date()
+        let rows = found.items.map { summary in
+            RepositoriesPage.Row(
+                name: summary.name, url: URLs.repository(summary.name), tags: summary.tagCount,
+                size: Format.size(summary.size), pushed: Format.when(summary.pushedAt, now: now))
         }
-        let base = "/ui/?q=" + URLs.encode(query)
+        func sorted(_ candidate: RepositoryOrder) -> String {
+            "/ui/?q=" + URLs.encode(query) + "&sort=" + candidate.rawValue
+        }
+        func link(_ candidate: RepositoryOrder) -> SortLink {
+            SortLink(
+                url: sorted(candidate), active: candidate == order, direction: candidate == .name ? "ascending" : "descending")
+        }
+        let base = sorted(order)
         let page = RepositoriesPage(
-            chrome: chrome("Repositories", visitor), query: query, hasQuery: !query.isEmpty, repositories: rows,
-            hasRepositories: !rows.isEmpty, nextURL: found.next.map { base + "&last=" + URLs.encode($0) },
-            firstURL: last == nil ? nil : base)
+            chrome: chrome("Repositories", visitor), query: query, hasQuery: !query.isEmpty, sort: order.rawValue,
+            sortName: link(.name), sortPushed: link(.pushed), sortSize: link(.size), repositories: rows,
+            hasRepositories: !rows.isEmpty, nextURL: found.next.map { base + PageLinks.query($0, key: .init(order)) },
+            firstURL: cursor == nil ? nil : base)
         return render(page, "repositories")
     }
 
     func repository(_ request: Request, _ visitor: Visitor) async throws -> Response {
         let name = try readableRepository(request, visitor)
-        let last = request.uri.queryParameters["last"].map(String.init)
-        let (details, next) = try await service.tagDetails(in: name, page: PageRequest(size: Self.pageSize, last: last))
+        let query = Self.filter(request)
+        let order = request.uri.queryParameters["sort"].flatMap { TagOrder(rawValue: String($0)) } ?? .newest
+        let cursor = PageLinks.cursor(request)
+        let summary = try await service.repositorySummary(name)
+        let found = try await service.tagSummaries(
+            in: name, containing: query, order: order, after: cursor, size: Self.pageSize)
         let host = pullHost(request)
         let mayDelete = visitor.mayDelete(name.value)
+        let now = Date()
         var rows: [RepositoryPage.Row] = []
-        for detail in details {
-            let summary = await summarize(detail.manifest, in: name)
+        for tag in found.items {
+            let shown = await summarize(tag.manifest, in: name)
+            let pulled = [tag.pulledAt, tag.manifestPulledAt].compactMap { $0 }.max()
             rows.append(
                 .init(
-                    tag: detail.tag, imageURL: URLs.image(name.value, detail.tag),
-                    digest: detail.manifest.digest.description,
-                    shortDigest: Format.shortDigest(detail.manifest.digest.description), kind: summary.kind,
-                    size: summary.size.map(Format.size) ?? "—", platforms: summary.platforms,
-                    created: summary.created ?? "—", pullCommand: "docker pull \(host)/\(name.value):\(detail.tag)",
-                    deleteURL: mayDelete ? URLs.delete(name.value, detail.tag) : nil))
+                    tag: tag.name, imageURL: URLs.image(name.value, tag.name), digest: tag.manifest.digest.description,
+                    shortDigest: Format.shortDigest(tag.manifest.digest.description), kind: shown.kind,
+                    size: shown.size.map(Format.size) ?? "—", platforms: shown.platforms, created: shown.created ?? "—",
+                    pushed: Format.when(tag.pushedAt, now: now), pulled: Format.when(pulled, now: now),
+                    pullCommand: "docker pull \(host)/\(name.value):\(tag.name)",
+                    deleteURL: mayDelete ? URLs.delete(name.value, tag.name) : nil))
         }
+        func sorted(_ candidate: TagOrder) -> String {
+            URLs.repository(name.value) + "&q=" + URLs.encode(query) + "&sort=" + candidate.rawValue
+        }
+        func link(_ candidate: TagOrder) -> SortLink {
+            SortLink(
+                url: sorted(candidate), active: candidate == order, direction: candidate == .name ? "ascending" : "descending")
+        }
+        let base = sorted(order)
         let deleted = request.uri.queryParameters["deleted"].map(String.init)
         let page = RepositoryPage(
-            chrome: chrome(name.value, visitor), name: name.value, deleted: deleted, tags: rows, hasTags: !rows.isEmpty,
-            mayDelete: mayDelete,
-            nextURL: next.map { URLs.repository(name.value) + "&last=" + URLs.encode($0) })
+            chrome: chrome(name.value, visitor), name: name.value, deleted: deleted, tagCount: summary.tagCount,
+            totalSize: Format.size(summary.size), pushed: Format.when(summary.pushedAt, now: now),
+            pulled: Format.when(summary.pulledAt, now: now), query: query, hasQuery: !query.isEmpty, sort: order.rawValue,
+            sortNewest: link(.newest), sortName: link(.name), tags: rows, hasTags: !rows.isEmpty, mayDelete: mayDelete,
+            nextURL: found.next.map { base + PageLinks.query($0, key: .init(order)) },
+            firstURL: cursor == nil ? nil : base)
         return render(page, "repository")
+    }
+
+    /// The `q` filter, trimmed and at most 256 characters (no name is longer).
+    static func filter(_ request: Request) -> String {
+        String(String(request.uri.queryParameters["q"] ?? "").trimmingCharacters(in: .whitespaces).prefix(256))
     }
 
     /// What the tag list shows of a manifest: its kind, the size of what it pulls, the
@@ -67,15 +98,18 @@ extension WebUI {
             return (kind, size, platforms.joined(separator: ", "), nil)
         }
         let size = manifest.layers.reduce(manifest.config?.size ?? 0) { $0 + $1.size }
-        var created: String?
-        var platform = ""
-        if let config = manifest.config, let bytes = try? await service.smallBlob(config.digest, in: repository, limit: 256 * 1024),
-            let document = try? JSONDecoder().decode(ImageConfigDocument.self, from: Data(bytes))
-        {
-            created = Format.time(document.created)
-            platform = [document.os, document.architecture, document.variant].compactMap { $0 }.joined(separator: "/")
+        guard let config = manifest.config else { return (kind, size, "", nil) }
+        if let known = configs.summary(of: config.digest, in: repository) {
+            return (kind, size, known.platform, known.created)
         }
-        return (kind, size, platform, created)
+        guard let bytes = try? await service.smallBlob(config.digest, in: repository, limit: 256 * 1024),
+            let document = try? JSONDecoder().decode(ImageConfigDocument.self, from: Data(bytes))
+        else { return (kind, size, "", nil) }
+        let summary = ConfigSummaries.Summary(
+            created: Format.time(document.created),
+            platform: [document.os, document.architecture, document.variant].compactMap { $0 }.joined(separator: "/"))
+        configs.remember(summary, of: config.digest, in: repository)
+        return (kind, size, summary.platform, summary.created)
     }
 
     func image(_ request: Request, _ visitor: Visitor) async throws -> Response {

@@ -30,6 +30,14 @@ struct TestRegistry {
 
     /// Runs `body` against a live in-process server on a loopback port.
     func test<Value: Sendable>(_ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
+        try await testWithService { client, _ in try await body(client) }
+    }
+
+    /// Runs `body` against a live in-process server, with the service behind it (to flush
+    /// its pull recorder, as registryd does periodically).
+    func testWithService<Value: Sendable>(
+        _ body: @Sendable (any TestClientProtocol, RegistryService) async throws -> Value
+    ) async throws -> Value {
         let stores = try await RegistryStores.open(configuration)
         let service = RegistryService(stores: stores, rules: RegistryRules(configuration))
         var logger = Logger(label: "test")
@@ -47,7 +55,7 @@ struct TestRegistry {
                 healthGatesRequests: healthGates, ui: webUI))
         let app = Application(
             responder: responder, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: logger)
-        let result = try await app.test(.live) { client in try await body(client) }
+        let result = try await app.test(.live) { client in try await body(client, service) }
         try await stores.close()
         return result
     }

@@ -2,8 +2,9 @@
 
 A registryd with htpasswd on loopback gets an image whose labels, annotations and history
 carry HTML and script, an index with two platforms and a signature-like referrer, pushed over
-the HTTP API. Then, in the browser: sign in, filter, open the image (the hostile text shows as
-text and no script ran), copy the pull command, delete a tag after confirming, sign out. A
+the HTTP API. Then, in the browser: sign in, filter, sort the repositories by size and last
+push, sort a repository's tags and see a pull's time appear, open the image (the hostile text
+shows as text and no script ran), copy the pull command, delete a tag after confirming, sign out. A
 screenshot of each page goes to $UI_SCREENSHOTS, or <bin path>/ui-screenshots, or
 .build/ui-screenshots. A cross-site form post is refused.
 """
@@ -22,6 +23,7 @@ import requests
 from registry import REPO_ROOT, RegistryProcess
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (tests/requirements.txt)")
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
@@ -150,6 +152,28 @@ def shoot(driver, name: str) -> Path:
     return path
 
 
+def wait_for_sort(driver, table: str, order: str):
+    """Waits for the page that a sort link loads."""
+    WebDriverWait(driver, 20, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)).until(
+        lambda _: driver.find_element(By.ID, table).get_attribute("data-sort") == order)
+
+
+def table_names(driver, table: str) -> list[str]:
+    """The data-name of each row of a table, in order."""
+    return [row.get_attribute("data-name") for row in driver.find_elements(By.CSS_SELECTOR, f"#{table} tbody tr")]
+
+
+def cells(driver, table: str, name: str) -> list[str]:
+    """The text of each cell of the row named `name`."""
+    row = driver.find_element(By.CSS_SELECTOR, f"#{table} tbody tr[data-name='{name}']")
+    return [cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
+
+
+def parse_size(text: str) -> float:
+    number, unit = text.split()
+    return float(number) * {"B": 1, "KiB": 1024, "MiB": 1024 ** 2, "GiB": 1024 ** 3}[unit]
+
+
 def assert_no_script_ran(driver):
     assert driver.execute_script("return window.__pwned === undefined"), "hostile script ran"
     assert "pwned" not in driver.title
@@ -218,6 +242,24 @@ def test_the_web_ui_in_a_browser(ui_registry, browser):
     browser.get_log("browser")  # drains the console: the wrong password's 401 was expected
     shoot(browser, "02-repositories")
 
+    # Tag counts, sizes and last pushes; sorted by name, then by size and by last push.
+    headings = [cell.text for cell in browser.find_elements(By.CSS_SELECTOR, "#repositories thead th")]
+    assert [h.rstrip(" ↑↓") for h in headings] == ["Name", "Tags", "Size", "Last push"], headings
+    assert table_names(browser, "repositories") == ["other/tool0", "other/tool1", "other/tool2", "team/multi", "team/web"]
+    web = cells(browser, "repositories", "team/web")
+    assert web[1] == "2" and web[2].endswith("KiB") and web[3] == "just now", web
+    browser.find_element(By.ID, "sort-size").click()
+    wait_for_sort(browser, "repositories", "size")
+    sizes = [parse_size(cells(browser, "repositories", name)[2]) for name in table_names(browser, "repositories")]
+    assert sizes == sorted(sizes, reverse=True) and len(sizes) == 5, sizes
+    browser.find_element(By.ID, "sort-pushed").click()
+    wait_for_sort(browser, "repositories", "pushed")
+    # Pushed last: other/tool2, then tool1, tool0; team/web got its signature after team/multi's index.
+    assert table_names(browser, "repositories") == ["other/tool2", "other/tool1", "other/tool0", "team/web", "team/multi"]
+    shoot(browser, "02b-repositories-by-last-push")
+    browser.find_element(By.ID, "sort-name").click()
+    wait_for_sort(browser, "repositories", "name")
+
     # Filter as you type.
     rows = browser.find_elements(By.CSS_SELECTOR, "#repositories tbody tr")
     assert len(rows) == 5
@@ -236,9 +278,30 @@ def test_the_web_ui_in_a_browser(ui_registry, browser):
     assert "linux/amd64" in children and "linux/arm64" in children
     shoot(browser, "04-index")
 
-    # The repository with the hostile image.
+    # The repository with the hostile image: tags newest first, then by name; a pull shows up
+    # once registryd has written its batch of pull times (every 5 s).
     browser.get(base + "/ui/repository?name=team/web")
     wait.until(expected_conditions.presence_of_element_located((By.ID, "tags")))
+    assert table_names(browser, "tags") == ["v2", "v1"]
+    assert browser.find_element(By.ID, "tag-count").text == "2"
+    assert browser.find_element(By.ID, "last-pull").text == "—"
+    assert [cells(browser, "tags", tag)[7] for tag in ("v1", "v2")] == ["—", "—"]
+    browser.find_element(By.ID, "sort-name").click()
+    wait_for_sort(browser, "tags", "name")
+    assert table_names(browser, "tags") == ["v1", "v2"]
+    pull = requests.get(f"{base}/v2/team/web/manifests/v1", auth=(USER, PASSWORD),
+                        headers={"Accept": OCI_MANIFEST}, timeout=30)
+    assert pull.status_code == 200
+
+    def pulled(_):
+        browser.refresh()
+        return cells(browser, "tags", "v1")[7] == "just now"
+
+    WebDriverWait(browser, 20, poll_frequency=1).until(pulled)
+    assert cells(browser, "tags", "v2")[7] == "—"
+    assert browser.find_element(By.ID, "last-pull").text == "just now"
+    browser.find_element(By.ID, "sort-newest").click()
+    wait_for_sort(browser, "tags", "newest")
     copy = browser.find_element(By.CSS_SELECTOR, "tr[data-name='v1'] button.copy-pull")
     assert copy.is_displayed()
     assert copy.get_attribute("data-copy") == f"docker pull {reg.host}/team/web:v1"

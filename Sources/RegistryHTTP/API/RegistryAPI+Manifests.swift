@@ -12,6 +12,9 @@ extension RegistryAPI {
                 .manifestUnknown, "manifest is not available in any of the accepted media types",
                 detail: manifest.mediaType)
         }
+        // A GET is a pull (a HEAD only asks whether the manifest changed); noted in memory,
+        // written later in a batch.
+        if request.method == .get { service.notePull(reference, in: name) }
         var headers = HTTPFields()
         headers[.contentType] = manifest.mediaType
         headers[.dockerContentDigest] = manifest.digest.description

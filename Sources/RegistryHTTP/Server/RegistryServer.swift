@@ -67,7 +67,8 @@ public struct RegistryServer {
             responder: responder,
             server: security.serverBuilder(idleTimeout: limits.idleTimeout, readTimeout: limits.readTimeout, guards: guards),
             configuration: .init(address: .hostname(configuration.http.host, port: configuration.http.port)),
-            services: services(health: health, stores: stores) + security.services(logger: logger)
+            services: services(health: health, stores: stores)
+                + [PullFlushingService(recorder: service.pulls, logger: logger) as any Service] + security.services(logger: logger)
                 + (audit.map { [$0.service as any Service] } ?? []),
             logger: logger)
 
@@ -85,6 +86,7 @@ public struct RegistryServer {
             await mirror?.shutdown()
             throw error
         }
+        await PullFlushingService.flush(service.pulls, logger: logger)
         await mirror?.shutdown()
         try await stores.close()
         logger.info("registry stopped")

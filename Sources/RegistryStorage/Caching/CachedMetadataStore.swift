@@ -62,11 +62,11 @@ public final class CachedMetadataStore: MetadataStore {
         }
     }
 
-    private let base: any MetadataStore
+    let base: any ServingMetadataStore
     private let changes: (any ChangeNotifier)?
     private let state = Mutex(State())
 
-    public init(_ base: any MetadataStore, changes: (any ChangeNotifier)?) {
+    public init(_ base: any ServingMetadataStore, changes: (any ChangeNotifier)?) {
         self.base = base
         self.changes = changes
     }

@@ -110,6 +110,7 @@ enum SQLiteSchema {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("browse-1") { db in try SQLiteSchema.browsing(db) }
         migrator.registerMigration("mirror-1") { db in
             try db.execute(
                 sql: """
