@@ -28,6 +28,11 @@ struct GarbageCollect: AsyncParsableCommand {
     @Flag(name: .long, help: "Print the summary as one JSON object.")
     var json = false
 
+    @Flag(
+        name: .long,
+        help: "First delete the tags that berth.retention's policies (when enabled) and the mirrors' expiry do not keep; then remove untagged manifests older than berth.retention.untaggedgrace.")
+    var retention = false
+
     func validate() throws {
         guard GoDuration.parse(grace) != nil else {
             throw ValidationError("--grace: expected a duration such as 1h, 30m or 0s, got \"\(grace)\"")
@@ -37,8 +42,19 @@ struct GarbageCollect: AsyncParsableCommand {
     func run() async throws {
         let storage = try await OpenedStorage.open(config: config)
         let stores = storage.stores
+        var retained: [RetentionReport]?
+        if retention {
+            do {
+                retained = try await applyRetention(storage)
+            } catch {
+                Console.error("retention failed: \(error)")
+                throw ExitCode.failure
+            }
+        }
         let options = CollectionOptions(
-            deleteUntagged: deleteUntagged, grace: GoDuration.parse(grace) ?? .seconds(3600),
+            // Retention deletes tags; what they named goes only if untagged manifests are removed.
+            deleteUntagged: deleteUntagged || (retention && TagRetention.applies(storage.configuration)),
+            grace: retention ? storage.configuration.berth.retention.untaggedGrace : GoDuration.parse(grace) ?? .seconds(3600),
             uploadAge: storage.configuration.storage.uploadPurging.age, dryRun: dryRun)
         let collector = GarbageCollector(blobs: stores.blobs, metadata: stores.metadata, changes: stores.changes)
         let report: CollectionReport
@@ -60,9 +76,14 @@ struct GarbageCollect: AsyncParsableCommand {
             }
         }
         if json {
-            print(try Console.json(report))
+            if let retained {
+                print(try Console.json(RetentionAndCollection(retention: retained, gc: report)))
+            } else {
+                print(try Console.json(report))
+            }
             return
         }
+        if let retained { printRetention(retained) }
         if dryRun {
             for manifest in report.manifests {
                 print("would remove manifest \(manifest.repository)@\(manifest.digest)")

@@ -115,6 +115,13 @@ public struct RegistryServer {
                     purger: UploadPurger(blobs: stores.blobs, metadata: stores.metadata), settings: purging,
                     logger: logger))
         }
+        if configuration.berth.retention.schedule != nil, !configuration.storage.readOnly {
+            services.append(
+                RetentionService(
+                    retention: TagRetention(metadata: stores.metadata, changes: stores.changes),
+                    collector: GarbageCollector(blobs: stores.blobs, metadata: stores.metadata, changes: stores.changes),
+                    configuration: configuration, logger: logger))
+        }
         return services
     }
 
