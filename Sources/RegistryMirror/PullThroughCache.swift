@@ -62,6 +62,10 @@ public final class PullThroughCache: PullThroughSource {
         table.route(repository) != nil
     }
 
+    public func upstream(of repository: RepositoryName) -> String? {
+        table.route(repository).map { table.mirrors[$0.mirror].remoteURL }
+    }
+
     public func defaultCacheName(of repository: RepositoryName) -> RepositoryName? {
         table.defaultRoute(repository)?.localName
     }

@@ -10,6 +10,10 @@ public protocol PullThroughSource: Sendable {
     /// deletes there are refused, since the upstream owns the content.
     func isMirrored(_ repository: RepositoryName) -> Bool
 
+    /// The upstream URL a mirrored repository (by its prefix) comes from, for the web UI's
+    /// "mirror" mark; nil for a private name. No I/O.
+    func upstream(of repository: RepositoryName) -> String?
+
     /// Where the default mirror caches an unprefixed name (`library/alpine` is cached as
     /// `docker.io/library/alpine`), so that a pull's time is recorded where the content is.
     /// Nil without a default mirror or for a prefixed name. No I/O.
@@ -37,6 +41,12 @@ extension RegistryService {
         var copy = self
         copy.pullThrough = source
         return copy
+    }
+
+    /// The upstream URL of a mirrored repository, nil for a private one (the web UI marks them).
+    public func mirrorUpstream(of name: String) -> String? {
+        guard let pullThrough, let repository = try? RepositoryName(name) else { return nil }
+        return pullThrough.upstream(of: repository)
     }
 
     /// Refuses writes to a mirrored repository, as Distribution's proxy mode does (405).

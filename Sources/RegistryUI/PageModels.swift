@@ -36,6 +36,8 @@ struct RepositoriesPage {
         var tags: Int
         var size: String
         var pushed: When
+        /// The upstream URL of a mirrored repository (shown as a "mirror" mark).
+        var mirror: String?
     }
 
     var chrome: Chrome
@@ -52,6 +54,9 @@ struct RepositoriesPage {
 }
 
 struct RepositoryPage {
+    /// The upstream URL when the repository is a mirror (pull-through cache).
+    var mirror: String?
+
     struct Row {
         var tag: String
         var imageURL: String

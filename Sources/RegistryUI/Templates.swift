@@ -61,7 +61,7 @@ enum Templates {
         <th{{#sortPushed.active}} aria-sort="{{sortPushed.direction}}"{{/sortPushed.active}}><a href="{{sortPushed.url}}" id="sort-pushed">Last push</a></th>
         </tr></thead>
         <tbody>
-        {{#repositories}}<tr data-name="{{name}}"><td><a href="{{url}}">{{name}}</a></td><td class="num">{{tags}}</td><td class="num">{{size}}</td><td><time title="{{pushed.exact}}">{{pushed.text}}</time></td></tr>
+        {{#repositories}}<tr data-name="{{name}}"><td><a href="{{url}}">{{name}}</a>{{#mirror}} <span class="tag-badge mirror-badge" title="pull-through cache of {{mirror}}">mirror</span>{{/mirror}}</td><td class="num">{{tags}}</td><td class="num">{{size}}</td><td><time title="{{pushed.exact}}">{{pushed.text}}</time></td></tr>
         {{/repositories}}
         </tbody>
         </table>
@@ -77,6 +77,7 @@ enum Templates {
         {{> header}}
         <p class="muted"><a href="/ui/">Repositories</a> /</p>
         <h1>{{name}}</h1>
+        {{#mirror}}<p class="muted" id="mirror-note"><span class="tag-badge">mirror</span> A pull-through cache of <code>{{mirror}}</code>: pulls fetch what is missing from there; pushes and deletes are refused.</p>{{/mirror}}
         {{#deleted}}<div class="notice ok" role="status" id="deleted-notice">Deleted {{deleted}}. The space it used returns at the next <code>registryctl gc</code>.</div>{{/deleted}}
         <dl class="fields" id="repository-summary">
         <dt>Tags</dt><dd id="tag-count">{{tagCount}}</dd>

@@ -16,7 +16,8 @@ extension WebUI {
         let rows = found.items.map { summary in
             RepositoriesPage.Row(
                 name: summary.name, url: URLs.repository(summary.name), tags: summary.tagCount,
-                size: Format.size(summary.size), pushed: Format.when(summary.pushedAt, now: now))
+                size: Format.size(summary.size), pushed: Format.when(summary.pushedAt, now: now),
+                mirror: service.mirrorUpstream(of: summary.name))
         }
         func sorted(_ candidate: RepositoryOrder) -> String {
             "/ui/?q=" + URLs.encode(query) + "&sort=" + candidate.rawValue
@@ -43,7 +44,8 @@ extension WebUI {
         let found = try await service.tagSummaries(
             in: name, containing: query, order: order, after: cursor, size: Self.pageSize)
         let host = pullHost(request)
-        let mayDelete = visitor.mayDelete(name.value)
+        // Nobody deletes from a mirror: its upstream owns the content.
+        let mayDelete = visitor.mayDelete(name.value) && service.mirrorUpstream(of: name.value) == nil
         let now = Date()
         var rows: [RepositoryPage.Row] = []
         for tag in found.items {
@@ -68,7 +70,7 @@ extension WebUI {
         let base = sorted(order)
         let deleted = request.uri.queryParameters["deleted"].map(String.init)
         let page = RepositoryPage(
-            chrome: chrome(name.value, visitor), name: name.value, deleted: deleted, tagCount: summary.tagCount,
+            mirror: service.mirrorUpstream(of: name.value), chrome: chrome(name.value, visitor), name: name.value, deleted: deleted, tagCount: summary.tagCount,
             totalSize: Format.size(summary.size), pushed: Format.when(summary.pushedAt, now: now),
             pulled: Format.when(summary.pulledAt, now: now), query: query, hasQuery: !query.isEmpty, sort: order.rawValue,
             sortNewest: link(.newest), sortName: link(.name), tags: rows, hasTags: !rows.isEmpty, mayDelete: mayDelete,

@@ -486,3 +486,19 @@ def test_metrics_count_hits_misses_and_upstream_bytes_per_upstream(upstreams, mi
     assert value("registry_mirror_cache_requests_total", upstream="anon", result="hit") >= 3
     assert value("registry_mirror_upstream_bytes_total", upstream="anon") >= 5000
     assert value("registry_mirror_upstream_request_duration_seconds_count", upstream="anon") >= 3
+
+
+def test_the_web_ui_marks_mirrored_repositories(upstreams, mirror):
+    name = uniq("shown")
+    upstreams.push("anon", name, tag="v1")
+    pull(mirror, f"anon/{name}", "v1")
+    private = make_image(mirror, uniq("team/ui"), tag="v1")
+    page = requests.get(f"{mirror.url}/ui/?q={name}", timeout=30).text
+    row = next(line for line in page.splitlines() if f'data-name="anon/{name}"' in line)
+    assert "mirror-badge" in row and upstreams.anon.url in row
+    page = requests.get(f"{mirror.url}/ui/?q={private.name.split('/')[1]}", timeout=30).text
+    row = next(line for line in page.splitlines() if f'data-name="{private.name}"' in line)
+    assert "mirror-badge" not in row
+    page = requests.get(f"{mirror.url}/ui/repository?name=anon/{name}", timeout=30)
+    assert page.status_code == 200, page.text[:500]
+    assert 'id="mirror-note"' in page.text and "Delete" not in page.text
