@@ -163,3 +163,41 @@ import Testing
         return cells
     }
 }
+
+/// The rows that answer Mustache by name (for speed) answer every field Mirror would find.
+@Suite struct PageModelLookupTests {
+    static func check(_ value: any MustacheParentLike) {
+        for child in Mirror(reflecting: value).children {
+            guard let label = child.label else { continue }
+            let answered = value.answer(label)
+            let field = Mirror(reflecting: child.value)
+            let unwrapped: Any? = field.displayStyle == .optional ? field.children.first?.value : child.value
+            #expect(answered.map { "\($0)" } == unwrapped.map { "\($0)" }, "\(type(of: value)).\(label)")
+        }
+    }
+
+    @Test func rowsAnswerEveryField() {
+        let when = When(text: "just now", exact: "2026-12-02 15:00:00 UTC")
+        Self.check(RepositoriesPage.Row(name: "a", url: "/u", tags: 3, size: "1 KiB", pushed: when))
+        Self.check(
+            RepositoryPage.Row(
+                tag: "v1", imageURL: "/i", digest: "sha256:x", shortDigest: "sha256:x", kind: "image", size: "1 B",
+                platforms: "linux/amd64", created: "—", pushed: when, pulled: .never, pullCommand: "docker pull x",
+                deleteURL: "/d"))
+        Self.check(
+            RepositoryPage.Row(
+                tag: "v1", imageURL: "/i", digest: "sha256:x", shortDigest: "sha256:x", kind: "image", size: "1 B",
+                platforms: "", created: "—", pushed: when, pulled: .never, pullCommand: "docker pull x", deleteURL: nil))
+        Self.check(when)
+        Self.check(SortLink(url: "/s", active: true, direction: "ascending"))
+    }
+}
+
+protocol MustacheParentLike {
+    func answer(_ name: String) -> Any?
+}
+
+extension RepositoriesPage.Row: MustacheParentLike { func answer(_ name: String) -> Any? { child(named: name) } }
+extension RepositoryPage.Row: MustacheParentLike { func answer(_ name: String) -> Any? { child(named: name) } }
+extension When: MustacheParentLike { func answer(_ name: String) -> Any? { child(named: name) } }
+extension SortLink: MustacheParentLike { func answer(_ name: String) -> Any? { child(named: name) } }
