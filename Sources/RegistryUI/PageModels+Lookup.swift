@@ -13,6 +13,7 @@ extension RepositoriesPage.Row: MustacheParent {
         case "tags": tags
         case "size": size
         case "pushed": pushed
+        case "mirror": mirror
         default: nil
         }
     }
