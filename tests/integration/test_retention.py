@@ -6,7 +6,7 @@ import json
 import time
 
 from helpers import (OCI_INDEX, OCI_MANIFEST, blob_file, descriptor, http, image_manifest, index_body, make_image,
-                     push_blob, put_manifest, sha256, tags_of)
+                     push_blob, put_manifest, sha256, tags_of, wait_for_log)
 from registry import RegistryProcess
 from registryctl import registryctl
 
@@ -134,7 +134,7 @@ def test_registryd_applies_the_policies_on_its_schedule(tmp_path):
                 "GET", reg, f"/v2/app/manifests/{digests['one']}", headers=ACCEPT).status_code != 404:
             time.sleep(0.5)
         assert http("GET", reg, f"/v2/app/manifests/{digests['one']}", headers=ACCEPT).status_code == 404
-        assert "retention applied" in reg.log()
+        assert wait_for_log(reg, "retention applied", timeout=10)
     finally:
         reg.stop()
 
