@@ -125,6 +125,8 @@ public struct RegistryConfiguration: Sendable, Equatable {
     public var auth = Auth()
     /// Berth's own switches, under a top-level key the reference registry does not use.
     public var berth = Berth()
+    /// `database`: the metadata index in PostgreSQL (see ``Database``); SQLite when not enabled.
+    public var database = Database()
 
     public init() {}
 
