@@ -64,7 +64,11 @@ public final class PostgresMetadataStore: Sendable {
 
     /// A store whose pool runs until ``close()``; nothing is checked. For `migrate`.
     init(_ settings: RegistryConfiguration.Database, logger: Logger?) throws {
-        let logger = logger ?? Logger(label: "berth.postgres")
+        // postgres-nio reports each failed connection attempt at info and a lease made before
+        // run() starts at warning: noise for registryd's log. Failures reach the caller as
+        // errors (a 503, or the one-line startup error) instead.
+        var logger = logger ?? Logger(label: "berth.postgres")
+        logger.logLevel = .error
         let client = PostgresClient(configuration: try PostgresConnectionSettings.client(settings), backgroundLogger: logger)
         self.logger = logger
         self.client = client
