@@ -32,7 +32,8 @@ enum PostgresTestDatabase {
         settings.password = environment["PG_TEST_PASSWORD"] ?? ""
         settings.dbname = environment["PG_TEST_DBNAME"] ?? "berth"
         settings.sslMode = .disable
-        settings.connectTimeout = .seconds(5)
+        // Generous: the suite opens a store per test case, all at once, on a shared machine.
+        settings.connectTimeout = .seconds(30)
         settings.pool.maxOpen = 4
         settings.pool.maxIdle = 0
         settings.pool.maxLifetime = .seconds(5)

@@ -41,7 +41,7 @@ class PostgresServer:
     def drop_database(self, name: str) -> None:
         self.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
-    def config(self, dbname: str, *, port: int | None = None, connecttimeout: str = "3s") -> str:
+    def config(self, dbname: str, *, port: int | None = None, connecttimeout: str = "10s") -> str:
         """A `database:` section for registryd's config.yml."""
         return f"""database:
   enabled: true

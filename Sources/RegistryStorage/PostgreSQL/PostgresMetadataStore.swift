@@ -108,10 +108,22 @@ public final class PostgresMetadataStore: Sendable {
                         try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lifecycleLock))", logger: logger)
                     }
                     let value = try await body(connection)
-                    try await connection.query(commit ? "COMMIT" : "ROLLBACK", logger: logger)
+                    do {
+                        try await connection.query(commit ? "COMMIT" : "ROLLBACK", logger: logger)
+                    } catch {
+                        // The transaction's state is unknown: this connection must not serve again.
+                        try? await connection.close()
+                        throw error
+                    }
                     return value
                 } catch {
-                    _ = try? await connection.query("ROLLBACK", logger: logger)
+                    do {
+                        try await connection.query("ROLLBACK", logger: logger)
+                    } catch {
+                        // A connection that could not roll back (a cancelled request, a broken
+                        // socket) would hand an open transaction to its next lease: drop it.
+                        try? await connection.close()
+                    }
                     throw error
                 }
             }
