@@ -29,6 +29,7 @@ packages=(
   systemd   # systemd-analyze verifies deploy/registryd.service
   strace    # tests/integration/test_durability_trace.py
   chromium chromium-driver  # tests/e2e/test_ui_browser.py: the web UI in a headless browser
+  postgresql-15  # scripts/postgres-server.sh: the PostgreSQL metadata store's tests (initdb, postgres)
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -15,12 +15,25 @@ bin=$(swift build --show-bin-path)
 
 # One real S3 server (Ceph RGW) for the object-store tests of both suites, stopped by its
 # PIDs when the run ends however it ends. S3_TEST_REQUIRED makes a missing server a failure.
+# Likewise one real PostgreSQL 15 server (scripts/postgres-server.sh) for the PostgreSQL
+# metadata store's tests; PG_TEST_REQUIRED makes a missing server a failure.
 s3_state=$(mktemp -d /tmp/berth-s3.XXXXXX)
-trap 'scripts/s3-server.sh stop "$s3_state" >/dev/null 2>&1 || true; rm -rf "$s3_state"' EXIT
+pg_state=$(mktemp -d /tmp/berth-pg.XXXXXX)
+stop_servers() {
+  scripts/s3-server.sh stop "$s3_state" >/dev/null 2>&1 || true
+  scripts/postgres-server.sh stop "$pg_state" >/dev/null 2>&1 || true
+  rm -rf "$s3_state" "$pg_state"
+}
+trap stop_servers EXIT
 echo "== S3 server (scripts/s3-server.sh)"
 set -a
 eval "$(scripts/s3-server.sh start "$s3_state")"
 S3_TEST_REQUIRED=1
+set +a
+echo "== PostgreSQL server (scripts/postgres-server.sh)"
+set -a
+eval "$(scripts/postgres-server.sh start "$pg_state")"
+PG_TEST_REQUIRED=1
 set +a
 
 echo "== unit tests (swift test)"

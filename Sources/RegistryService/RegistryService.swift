@@ -30,9 +30,12 @@ public struct RegistryService: Sendable {
         redirectsReads = blobs.offersRedirects
     }
 
-    /// The service over opened stores, with the read cache in front of their metadata.
+    /// The service over opened stores, with the read cache in front of their metadata when
+    /// the stores allow one (not when several servers share the metadata: see
+    /// ``RegistryStores/cachesMetadata``).
     public init(stores: RegistryStores, rules: RegistryRules) {
-        self.init(
-            blobs: stores.blobs, metadata: CachedMetadataStore(stores.metadata, changes: stores.changes), rules: rules)
+        let metadata: any ServingMetadataStore =
+            stores.cachesMetadata ? CachedMetadataStore(stores.metadata, changes: stores.changes) : stores.metadata
+        self.init(blobs: stores.blobs, metadata: metadata, rules: rules)
     }
 }

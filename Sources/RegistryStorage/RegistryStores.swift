@@ -16,11 +16,16 @@ public struct RegistryStores: Sendable {
     public let stagingIsLocal: Bool
     /// Where the stores live, for log lines (never a secret).
     public let description: String
+    /// Whether a server may put ``CachedMetadataStore`` in front of ``metadata``. False when
+    /// other servers write the same metadata (PostgreSQL): a per-node cache that only an
+    /// asynchronous notification invalidates would serve a moved tag stale for a moment
+    /// after another node answered 201, which read-your-writes across nodes forbids.
+    public let cachesMetadata: Bool
     private let closing: @Sendable () async throws -> Void
 
     public init(
         blobs: any BlobStore, metadata: any MaintainableMetadataStore, changes: any ChangeNotifier,
-        backup: RegistryBackup?, stagingIsLocal: Bool, description: String,
+        backup: RegistryBackup?, stagingIsLocal: Bool, description: String, cachesMetadata: Bool = true,
         close: @escaping @Sendable () async throws -> Void
     ) {
         self.blobs = blobs
@@ -29,13 +34,16 @@ public struct RegistryStores: Sendable {
         self.backup = backup
         self.stagingIsLocal = stagingIsLocal
         self.description = description
+        self.cachesMetadata = cachesMetadata
         self.closing = close
     }
 
     /// Opens the stores of `configuration`: blobs on the filesystem, or in the S3 bucket of
-    /// `storage.s3`; metadata in SQLite in the storage root.
+    /// `storage.s3`; metadata in SQLite in the storage root, or in PostgreSQL when
+    /// `database.enabled` (see ``openPostgres(_:)``).
     public static func open(_ configuration: RegistryConfiguration) async throws -> RegistryStores {
         let root = configuration.storage.rootDirectory
+        if configuration.database.enabled { return try await openPostgres(configuration) }
         if let settings = configuration.storage.s3 { return try await openS3(settings, configuration: configuration) }
         let blobs = try FilesystemBlobStore(root: root)
         let metadata = try SQLiteMetadataStore(path: configuration.databasePath)

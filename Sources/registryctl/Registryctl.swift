@@ -8,7 +8,10 @@ struct Registryctl: AsyncParsableCommand {
         abstract: "Administer a Berth registry: garbage collection, consistency checks, backups, certificates and users.",
         discussion: "Exit status: 0 success, 1 failure (or, for fsck, problems found), 2 bad arguments or configuration.",
         version: "0.1.0",
-        subcommands: [GarbageCollect.self, Fsck.self, Backup.self, Import.self, Health.self, Certs.self, HTPasswd.self, Audit.self])
+        subcommands: [
+            GarbageCollect.self, Fsck.self, Backup.self, Import.self, Health.self, Certs.self, HTPasswd.self, Audit.self,
+            DatabaseCommand.self,
+        ])
 
     /// Runs the command line, with exit status 2 for bad arguments (ArgumentParser's own is 64).
     static func main() async {

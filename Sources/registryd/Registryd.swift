@@ -4,6 +4,7 @@ import Logging
 import RegistryCommandLine
 import RegistryCore
 import RegistryHTTP
+import RegistryStorage
 
 @main
 struct Registryd: AsyncParsableCommand {
@@ -37,6 +38,10 @@ struct Registryd: AsyncParsableCommand {
         do {
             try await RegistryServer(configuration: configuration, logger: logger).run()
         } catch let error as InvalidSetting {
+            logger.critical("\(error)")
+            throw ExitCode(2)
+        } catch let error as DatabaseStartupFailure {
+            // Unreachable database, or a schema this build does not serve: one line, status 2.
             logger.critical("\(error)")
             throw ExitCode(2)
         }

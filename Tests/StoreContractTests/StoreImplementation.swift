@@ -24,7 +24,27 @@ struct StoreImplementation: Sendable, CustomTestStringConvertible {
         {
             all.append(.s3AndSQLite)
         }
+        // PostgreSQL when PG_TEST_HOST names a server (required with PG_TEST_REQUIRED=1).
+        if PostgresTestDatabase.isConfigured {
+            all.append(.postgresAndFilesystem)
+            if ProcessInfo.processInfo.environment["S3_TEST_ENDPOINT"] != nil { all.append(.postgresAndS3) }
+        }
         return all
+    }
+
+    /// Metadata in a fresh database of the real PostgreSQL server, blobs on the filesystem.
+    static let postgresAndFilesystem = StoreImplementation(name: "postgres+filesystem") {
+        var configuration = RegistryConfiguration()
+        configuration.storage.rootDirectory = NSTemporaryDirectory() + "berth-contract-" + UUID().uuidString
+        configuration.database = try await PostgresTestDatabase.create()
+        return try await OpenedStores(configuration)
+    }
+
+    /// Metadata in a fresh database, blobs in a fresh bucket: the scaled-out configuration.
+    static let postgresAndS3 = StoreImplementation(name: "postgres+s3") {
+        var configuration = try await s3AndSQLite.open().configuration
+        configuration.database = try await PostgresTestDatabase.create()
+        return try await OpenedStores(configuration)
     }
 
     /// Blobs in a fresh bucket of the real S3 server that `scripts/s3-server.sh` starts (its

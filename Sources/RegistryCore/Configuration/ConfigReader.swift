@@ -30,7 +30,7 @@ struct ConfigReader {
         }
         let top = Section(path: "", entries: entries, line: line)
         warnUnknown(
-            top, known: ["version", "log", "storage", "http", "health", "auth", "loglevel", "berth", "proxy"],
+            top, known: ["version", "log", "storage", "http", "health", "auth", "loglevel", "berth", "proxy", "database"],
             ignored: ["notifications", "redis", "reporting", "middleware", "validation", "compatibility"])
         if let version = try string(top, "version") { config.version = version }
         if let log = try section(top, "log") { try readLog(log, into: &config.log) }
@@ -46,6 +46,7 @@ struct ConfigReader {
         if let auth = try section(top, "auth") { try readAuth(auth, into: &config.auth) }
         if let berth = try section(top, "berth") { try readBerth(berth, into: &config.berth) }
         config.mirrors = try readMirrors(top)
+        if let database = try section(top, "database") { config.database = try readDatabase(database) }
         return config
     }
 

@@ -127,6 +127,8 @@ public struct RegistryConfiguration: Sendable, Equatable {
     public var berth = Berth()
     /// Upstreams mirrored as pull-through caches: `proxy:` and `berth.mirrors`.
     public var mirrors: [Mirror] = []
+    /// `database`: the metadata index in PostgreSQL (see ``Database``); SQLite when not enabled.
+    public var database = Database()
 
     public init() {}
 

@@ -79,7 +79,11 @@ enum ErrorResponse {
             return (.serviceUnavailable, RegistryError(.unavailable, "the registry's storage is read-only"))
         case .temporarilyUnavailable:
             logger.error("storage unavailable for now", metadata: ["error": "\(failure)"])
-            return (.serviceUnavailable, RegistryError(.unavailable, "the registry's database is busy; retry"))
+            // Retry-After: the database is busy, restarting or unreachable for a moment.
+            return (
+                .serviceUnavailable,
+                RegistryError(.unavailable, "the registry's database is busy; retry", condition: .retryLater)
+            )
         case .failed:
             logger.error("request failed", metadata: ["error": "\(failure)"])
             return (.internalServerError, RegistryError(.unknown, "internal server error"))

@@ -132,7 +132,7 @@ public struct RegistryServer {
             metadata: [
                 "tls": "\(http.tls == nil ? "off" : http.tls?.clientCAs.isEmpty == false ? "mutual" : "on")",
                 "auth": "\(auth)", "storage": "\(configuration.storage.rootDirectory)",
-                "database": "\(configuration.databasePath)",
+                "database": "\(configuration.database.enabled ? configuration.database.description : configuration.databasePath)",
                 "delete": "\(configuration.storage.deleteEnabled)",
                 "debug": "\(http.debug.map { "\($0.host):\($0.port)" } ?? "off")",
                 "prefix": "\(http.prefix)",

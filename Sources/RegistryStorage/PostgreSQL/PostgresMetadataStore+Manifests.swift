@@ -1,0 +1,184 @@
+import Foundation
+import NIOCore
+import PostgresNIO
+import RegistryCore
+
+/// Manifests, their references, and tags.
+extension PostgresMetadataStore {
+    /// Checks every reference and writes the manifest and its tag in one transaction. The
+    /// links and child manifests it checks are read `FOR SHARE`: an unlink or a manifest
+    /// delete that would make the check false waits for this commit (or this waits for it and
+    /// then refuses), so no manifest is ever recorded over a blob its repository lost.
+    public func putManifest(_ manifest: Manifest, in repository: RepositoryName, tag: Tag?) async throws {
+        try await transaction(.shared) { connection in
+            let logger = self.logger
+            guard let repositoryID = try await Self.repositoryID(repository, on: connection, create: true, logger: logger)
+            else { throw RegistryError(.unknown, "repository row vanished during its own transaction") }
+            for blob in manifest.requiredBlobs {
+                let size = try await connection.query(
+                    """
+                    SELECT b.size FROM repository_blob rb JOIN blob b ON b.digest = rb.digest
+                    WHERE rb.repository_id = \(repositoryID) AND rb.digest = \(blob.digest.description) FOR SHARE OF rb
+                    """, logger: logger
+                ).collect().first?.decode(Int64.self)
+                guard let size else {
+                    throw RegistryError(.manifestBlobUnknown, "blob unknown to repository", detail: blob.digest.description)
+                }
+                guard size == blob.size else {
+                    throw RegistryError(
+                        .manifestInvalid, "descriptor size does not match the stored blob",
+                        detail: "\(blob.digest): declared \(blob.size), stored \(size)")
+                }
+            }
+            for child in manifest.requiredChildren {
+                let size = try await connection.query(
+                    """
+                    SELECT size FROM manifest WHERE repository_id = \(repositoryID) AND digest = \(child.digest.description)
+                    FOR SHARE
+                    """, logger: logger
+                ).collect().first?.decode(Int64.self)
+                guard let size else {
+                    throw RegistryError(.manifestBlobUnknown, "manifest unknown to repository", detail: child.digest.description)
+                }
+                guard size == child.size else {
+                    throw RegistryError(
+                        .manifestInvalid, "descriptor size does not match the stored manifest",
+                        detail: "\(child.digest): declared \(child.size), stored \(size)")
+                }
+            }
+            let content = ByteBuffer(bytes: manifest.bytes)
+            try await connection.query(
+                """
+                INSERT INTO manifest (repository_id, digest, media_type, size, content, subject, artifact_type, created_at)
+                VALUES (\(repositoryID), \(manifest.digest.description), \(manifest.mediaType), \(Int64(manifest.bytes.count)),
+                    \(content), \(manifest.subject?.digest.description), \(manifest.artifactType), \(unescaped: Self.now))
+                ON CONFLICT (repository_id, digest) DO NOTHING
+                """, logger: logger)
+            guard
+                let manifestID = try await connection.query(
+                    """
+                    SELECT id FROM manifest WHERE repository_id = \(repositoryID) AND digest = \(manifest.digest.description)
+                    FOR SHARE
+                    """, logger: logger
+                ).collect().first?.decode(Int64.self)
+            else { throw RegistryError(.unknown, "manifest row vanished during its own transaction") }
+            for blob in Set(manifest.blobReferences.map(\.digest.description)) {
+                try await connection.query(
+                    "INSERT INTO manifest_blob (manifest_id, digest) VALUES (\(manifestID), \(blob)) ON CONFLICT DO NOTHING",
+                    logger: logger)
+            }
+            for child in Set(manifest.children.map(\.digest.description)) {
+                try await connection.query(
+                    """
+                    INSERT INTO manifest_child (manifest_id, child_digest) VALUES (\(manifestID), \(child))
+                    ON CONFLICT DO NOTHING
+                    """, logger: logger)
+            }
+            try await connection.query(
+                "UPDATE repository SET pushed_at = greatest(pushed_at, \(unescaped: Self.now)) WHERE id = \(repositoryID)",
+                logger: logger)
+            if let tag {
+                try await connection.query(
+                    """
+                    INSERT INTO tag (repository_id, name, manifest_id, updated_at)
+                    VALUES (\(repositoryID), \(tag.value), \(manifestID), \(unescaped: Self.now))
+                    ON CONFLICT (repository_id, name) DO UPDATE SET manifest_id = excluded.manifest_id,
+                        updated_at = excluded.updated_at
+                    """, logger: logger)
+            }
+        }
+    }
+
+    public func manifest(_ reference: Reference, in repository: RepositoryName) async throws -> StoredManifest? {
+        let query: PostgresQuery
+        switch reference {
+        case .tag(let tag):
+            query = """
+                SELECT m.digest, m.media_type, m.content, m.subject, m.artifact_type FROM repository r
+                JOIN tag t ON t.repository_id = r.id JOIN manifest m ON m.id = t.manifest_id
+                WHERE r.name = \(repository.value) AND t.name = \(tag.value)
+                """
+        case .digest(let digest):
+            query = """
+                SELECT m.digest, m.media_type, m.content, m.subject, m.artifact_type FROM repository r
+                JOIN manifest m ON m.repository_id = r.id WHERE r.name = \(repository.value) AND m.digest = \(digest.description)
+                """
+        }
+        let row = try await transaction { connection in
+            try await connection.query(query, logger: self.logger).collect().first
+                .map { try $0.decode((String, String, ByteBuffer, String?, String?).self) }
+        }
+        guard let row, let digest = try? Digest(parsing: row.0) else { return nil }
+        return StoredManifest(
+            digest: digest, mediaType: row.1, bytes: Array(row.2.readableBytesView),
+            subject: row.3.flatMap { try? Digest(parsing: $0) }, artifactType: row.4)
+    }
+
+    public func deleteManifest(_ digest: Digest, in repository: RepositoryName) async throws -> Bool {
+        try await transaction(.shared) { connection in
+            // Tags, blob references and child references go with it (ON DELETE CASCADE).
+            try await !connection.query(
+                """
+                DELETE FROM manifest m USING repository r
+                WHERE r.id = m.repository_id AND r.name = \(repository.value) AND m.digest = \(digest.description)
+                RETURNING 1
+                """, logger: self.logger
+            ).collect().isEmpty
+        }
+    }
+
+    public func deleteTag(_ tag: Tag, in repository: RepositoryName) async throws -> Bool {
+        try await transaction(.shared) { connection in
+            try await !connection.query(
+                """
+                DELETE FROM tag t USING repository r
+                WHERE r.id = t.repository_id AND r.name = \(repository.value) AND t.name = \(tag.value) RETURNING 1
+                """, logger: self.logger
+            ).collect().isEmpty
+        }
+    }
+
+    /// Uses the `manifest_by_subject` index.
+    public func referrers(of subject: Digest, in repository: RepositoryName, artifactType: String?) async throws
+        -> [StoredManifest]
+    {
+        let rows = try await transaction { connection in
+            try await connection.query(
+                """
+                SELECT m.digest, m.media_type, m.content, m.artifact_type FROM manifest m JOIN repository r ON r.id = m.repository_id
+                WHERE r.name = \(repository.value) AND m.subject = \(subject.description)
+                AND (\(artifactType)::text IS NULL OR m.artifact_type = \(artifactType))
+                ORDER BY m.id
+                """, logger: self.logger
+            ).collect().map { try $0.decode((String, String, ByteBuffer, String?).self) }
+        }
+        return rows.compactMap { row in
+            guard let digest = try? Digest(parsing: row.0) else { return nil }
+            return StoredManifest(
+                digest: digest, mediaType: row.1, bytes: Array(row.2.readableBytesView), subject: subject, artifactType: row.3)
+        }
+    }
+
+    /// Tags in byte order after `last` (the column's collation is "C").
+    public func tags(in repository: RepositoryName, after last: String?, limit: Int?) async throws -> [String]? {
+        try await transaction { connection in
+            guard let repositoryID = try await Self.repositoryID(repository, on: connection, create: false, logger: self.logger)
+            else { return nil }
+            return try await connection.query(
+                """
+                SELECT name FROM tag WHERE repository_id = \(repositoryID) AND name > \(last ?? "")
+                ORDER BY name LIMIT \(limit.map(Int64.init))
+                """, logger: self.logger
+            ).collect().map { try $0.decode(String.self) }
+        }
+    }
+
+    public func repositories(after last: String?, limit: Int?) async throws -> [String] {
+        try await transaction { connection in
+            try await connection.query(
+                "SELECT name FROM repository WHERE name > \(last ?? "") ORDER BY name LIMIT \(limit.map(Int64.init))",
+                logger: self.logger
+            ).collect().map { try $0.decode(String.self) }
+        }
+    }
+}

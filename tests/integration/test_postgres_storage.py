@@ -1,0 +1,207 @@
+"""registryd with its metadata in a real PostgreSQL 15 server (scripts/postgres-server.sh), as
+GitLab's container registry is configured (`database:`): the API over it, the schema
+migrations and registryd's refusals, a database lost at start and later, two nodes on one
+database with read-your-writes across them, and gc and fsck."""
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from helpers import (OCI_MANIFEST, assert_error, assert_status, describe, get_blob, get_manifest, http,
+                     image_manifest, make_image, push_blob, put_manifest, sha256, tags_of)
+from postgres import pg_server, start_server, stop_server  # noqa: F401  (fixture)
+from registry import RegistryProcess, default_config, free_port, registryd_binary
+from registryctl import fsck, gc, registryctl
+
+
+def pg_config(tmp_path: Path, pg, dbname: str, *, name: str = "registry", root: Path | None = None,
+              port: int | None = None, db_port: int | None = None) -> tuple[Path, int]:
+    """A config.yml with the filesystem for blobs and PostgreSQL for metadata."""
+    port = port or free_port()
+    folder = tmp_path / name
+    folder.mkdir(parents=True, exist_ok=True)
+    config = folder / "config.yml"
+    config.write_text(default_config(root or (tmp_path / "data"), port) + pg.config(dbname, port=db_port))
+    return config, port
+
+
+def pg_registry(tmp_path: Path, pg, dbname: str, **kwargs) -> RegistryProcess:
+    config, port = pg_config(tmp_path, pg, dbname, **kwargs)
+    server = RegistryProcess(config.parent, config_text=config.read_text())
+    server.port = port
+    return server.start()
+
+
+@pytest.fixture
+def database(pg_server):
+    """A fresh, empty database of its own for each test. (Not dropped one by one: the server is
+    a throwaway cluster in a temporary folder, and DROP DATABASE's checkpoint can take a minute
+    on a loaded machine.)"""
+    return pg_server.make_database()
+
+
+def migrate(tmp_path: Path, pg, dbname: str) -> subprocess.CompletedProcess:
+    config, _ = pg_config(tmp_path, pg, dbname, name="migrate")
+    return registryctl("database", "migrate", "up", config=config, check=True)
+
+
+def start_failure(config: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([registryd_binary(), "--config", str(config)], capture_output=True, text=True, timeout=60)
+
+
+def test_migrate_up_and_status(tmp_path, pg_server, database):
+    config, _ = pg_config(tmp_path, pg_server, database)
+    status = registryctl("database", "migrate", "status", config=config)
+    assert status.returncode == 1, status.stdout + status.stderr
+    assert "1 metadata: pending" in status.stdout and "2 garbage-collection: pending" in status.stdout
+    up = registryctl("database", "migrate", "up", config=config, check=True)
+    assert "applied 1 metadata" in up.stdout and "applied 2 garbage-collection" in up.stdout
+    status = registryctl("database", "migrate", "status", config=config, check=True)
+    assert "pending" not in status.stdout and "2 garbage-collection: applied" in status.stdout
+    # Idempotent; recorded in schema_migrations as an independent client sees it.
+    assert "up to date" in registryctl("database", "migrate", "up", config=config, check=True).stdout
+    assert pg_server.psql("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations",
+                          dbname=database) == "1,2"
+
+
+def test_push_pull_delete_and_list(tmp_path, pg_server, database):
+    migrate(tmp_path, pg_server, database)
+    reg = pg_registry(tmp_path, pg_server, database)
+    try:
+        image = make_image(reg, "team/app", tag="v1")
+        assert_status(put_manifest(reg, "team/app", "v2", image.body, OCI_MANIFEST), 201)
+        resp = get_manifest(reg, "team/app", "v1")
+        assert_status(resp, 200)
+        assert resp.content == image.body and resp.headers["Docker-Content-Digest"] == image.digest
+        for layer in image.layers:
+            resp = get_blob(reg, "team/app", sha256(layer))
+            assert_status(resp, 200)
+            assert resp.content == layer
+        assert tags_of(reg, "team/app") == ["v1", "v2"]
+        assert http("GET", reg, "/v2/_catalog").json()["repositories"] == ["team/app"]
+        # The rows are in PostgreSQL, as psql sees them.
+        assert pg_server.psql("SELECT count(*) FROM tag", dbname=database) == "2"
+        assert pg_server.psql("SELECT count(*) FROM manifest", dbname=database) == "1"
+        # Refusals stay OCI errors.
+        assert_error(put_manifest(reg, "team/app", "bad", image_manifest(OCI_MANIFEST, b"{}", [os.urandom(10)]),
+                                  OCI_MANIFEST), 400, "MANIFEST_BLOB_UNKNOWN")
+        assert_error(get_manifest(reg, "team/app", "nope"), 404, "MANIFEST_UNKNOWN")
+        assert_status(http("DELETE", reg, f"/v2/team/app/manifests/{image.digest}"), 202)
+        assert_error(get_manifest(reg, "team/app", "v1"), 404, "MANIFEST_UNKNOWN")
+        assert pg_server.psql("SELECT count(*) FROM tag", dbname=database) == "0"
+        assert pg_server.password not in reg.log()
+    finally:
+        reg.stop()
+
+
+def test_registryd_refuses_a_schema_with_pending_migrations(tmp_path, pg_server, database):
+    config, _ = pg_config(tmp_path, pg_server, database)
+    result = start_failure(config)
+    out = result.stdout + result.stderr
+    assert result.returncode == 2, out
+    assert "registryctl database migrate up" in out, out
+    assert out.strip().count("\n") == 0, out
+
+
+def test_registryd_refuses_a_schema_newer_than_itself(tmp_path, pg_server, database):
+    migrate(tmp_path, pg_server, database)
+    pg_server.psql("INSERT INTO schema_migrations (version, name) VALUES (999, 'from-the-future')", dbname=database)
+    config, _ = pg_config(tmp_path, pg_server, database)
+    result = start_failure(config)
+    out = result.stdout + result.stderr
+    assert result.returncode == 2, out
+    assert "999" in out and "does not know" in out, out
+    status = registryctl("database", "migrate", "status", config=config)
+    assert status.returncode == 1 and "999 (unknown" in status.stdout, status.stdout
+
+
+def test_unreachable_database_at_start_is_one_line_and_exit_2(tmp_path, pg_server):
+    config, _ = pg_config(tmp_path, pg_server, "berth", db_port=free_port())
+    started = time.monotonic()
+    result = start_failure(config)
+    out = result.stdout + result.stderr
+    assert result.returncode == 2, out
+    assert "cannot reach the database" in out, out
+    assert out.strip().count("\n") == 0, out
+    assert pg_server.password not in out
+    assert time.monotonic() - started < 30
+
+
+def test_database_lost_later_is_503_with_retry_after(tmp_path, pg_server):
+    # A second cluster of our own, stopped in the middle of the test.
+    if not Path("/usr/lib/postgresql/15/bin/initdb").exists():
+        pytest.skip("postgresql-15 is not installed")
+    own, state = start_server(Path(tempfile.mkdtemp(prefix="berth-pg-lost-")))
+    reg = None
+    try:
+        migrate(tmp_path, own, own.dbname)
+        reg = pg_registry(tmp_path, own, own.dbname)
+        image = make_image(reg, "team/app", tag="v1")
+        assert_status(get_manifest(reg, "team/app", "v1"), 200)
+        stop_server(state)
+        for method, path in [("GET", "/v2/team/app/manifests/v1"), ("GET", "/v2/team/app/tags/list"),
+                             ("HEAD", f"/v2/team/app/blobs/{sha256(image.layers[0])}")]:
+            started = time.monotonic()
+            resp = http(method, reg, path)
+            assert resp.status_code == 503, describe(resp)
+            assert resp.headers.get("Retry-After"), describe(resp)
+            if method == "GET":
+                assert_error(resp, 503, "UNAVAILABLE")
+            assert time.monotonic() - started < 30
+        assert reg.proc.poll() is None, "registryd must stay up"
+        assert own.password not in reg.log()
+    finally:
+        if reg:
+            reg.stop()
+        stop_server(state)
+
+
+def test_two_nodes_read_each_others_writes_at_once(tmp_path, pg_server, database):
+    """A tag moved 1,000 times through node A is read each time through node B with the new digest."""
+    migrate(tmp_path, pg_server, database)
+    root = tmp_path / "shared-data"
+    a = pg_registry(tmp_path, pg_server, database, name="a", root=root)
+    b = pg_registry(tmp_path, pg_server, database, name="b", root=root)
+    try:
+        image = make_image(a, "team/app", tag="v1")
+        session_a, session_b = requests.Session(), requests.Session()
+        for i in range(1000):
+            body = image_manifest(OCI_MANIFEST, image.config, image.layers, annotations={"n": str(i)})
+            resp = session_a.put(f"{a.url}/v2/team/app/manifests/moving", data=body,
+                                 headers={"Content-Type": OCI_MANIFEST}, timeout=30)
+            assert resp.status_code == 201, describe(resp)
+            resp = session_b.get(f"{b.url}/v2/team/app/manifests/moving", headers={"Accept": OCI_MANIFEST}, timeout=30)
+            assert resp.status_code == 200, describe(resp)
+            assert resp.headers["Docker-Content-Digest"] == sha256(body), f"move {i} served stale"
+        # Blob pushed through A is visible through B at once too.
+        digest = push_blob(a, "team/other", os.urandom(5000))
+        assert_status(get_blob(b, "team/other", digest), 200)
+    finally:
+        a.stop()
+        b.stop()
+
+
+def test_gc_and_fsck_against_postgres(tmp_path, pg_server, database):
+    migrate(tmp_path, pg_server, database)
+    reg = pg_registry(tmp_path, pg_server, database)
+    try:
+        keep = make_image(reg, "team/keep", tag="v1")
+        drop = make_image(reg, "team/drop", tag="v1")
+        assert_status(http("DELETE", reg, f"/v2/team/drop/manifests/{drop.digest}"), 202)
+        report = gc(reg.config_path, "--grace", "0s")
+        removed = {blob["digest"] for blob in report["blobs"]}
+        assert removed == {sha256(drop.config), *(sha256(layer) for layer in drop.layers)}, report
+        for blob in [keep.config, *keep.layers]:
+            assert_status(get_blob(reg, "team/keep", sha256(blob)), 200)
+        assert_status(get_manifest(reg, "team/keep", "v1"), 200)
+        assert pg_server.psql("SELECT count(*) FROM blob_deletion", dbname=database) == "0"
+        code, result = fsck(reg.config_path)
+        assert code == 0, result
+    finally:
+        reg.stop()
