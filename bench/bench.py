@@ -8,17 +8,22 @@ each server's memory through /proc/PID/status.
 
     bench.py --server berth=http://127.0.0.1:P1,PID1 \
              --server reference=http://127.0.0.1:P2,PID2 \
-             --data DIR --out bench/out
+             --data DIR --out bench/out/plain
+
+Over HTTPS, give https:// URLs and --cacert CA.pem (the clients verify the
+certificate); with htpasswd, --user NAME:PASSWORD (every request sends it).
 """
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
 import http.client
 import json
 import os
 import platform
 import re
+import ssl
 import subprocess
 import sys
 import threading
@@ -42,6 +47,27 @@ MANIFEST_ACCEPT = ", ".join([
 
 class BenchError(Exception):
     pass
+
+
+class Client:
+    """How every client of the run reaches the servers: the CA to trust over
+    HTTPS, the credentials to send with htpasswd (set once by main)."""
+    cacert: str | None = None
+    user: str | None = None
+
+    @classmethod
+    def auth_headers(cls) -> dict:
+        if not cls.user:
+            return {}
+        return {"Authorization": "Basic " + base64.b64encode(cls.user.encode()).decode()}
+
+    @classmethod
+    def curl_args(cls) -> list[str]:
+        return (["--cacert", cls.cacert] if cls.cacert else []) + (["-u", cls.user] if cls.user else [])
+
+    @classmethod
+    def ssl_context(cls) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=cls.cacert)
 
 
 # --------------------------------------------------------------------------- /proc
@@ -134,6 +160,8 @@ class Server:
 
     def conn(self, timeout: float = 600) -> http.client.HTTPConnection:
         host, port = self.hostport
+        if self.url.startswith("https:"):
+            return http.client.HTTPSConnection(host, port, timeout=timeout, context=Client.ssl_context())
         return http.client.HTTPConnection(host, port, timeout=timeout)
 
     def alive(self) -> bool:
@@ -159,7 +187,7 @@ def request(conn: http.client.HTTPConnection, method: str, path: str, headers: d
             body: bytes | None = None, file: tuple[int, int, int] | None = None):
     """Send one request. `file` = (fileobj, offset, count) streams the body with
     sendfile (fileobj opened "rb"). Returns (status, headers dict lower-cased, body bytes)."""
-    headers = dict(headers or {})
+    headers = {**Client.auth_headers(), **(headers or {})}
     if file is not None:
         headers["Content-Length"] = str(file[2])
     elif body is not None:
@@ -176,7 +204,8 @@ def request(conn: http.client.HTTPConnection, method: str, path: str, headers: d
             conn.sock.sendall(body)
         if file is not None:
             # socket.sendfile: zero-copy os.sendfile, and it copes with the
-            # socket timeout (non-blocking socket) by waiting for writability
+            # socket timeout (non-blocking socket) by waiting for writability;
+            # over TLS it reads and sends (the kernel cannot encrypt)
             fobj, offset, count = file
             sent = conn.sock.sendfile(fobj, offset, count)
             if sent != count:
@@ -330,7 +359,7 @@ def push_small_image(server: Server, repo: str, layer: bytes) -> tuple[str, str]
 def curl_download(urls: list[str]) -> tuple[int, list[str]]:
     """One curl process downloading each URL to /dev/null over one
     connection. Returns (total bytes, http codes)."""
-    args = ["curl", "-sS", "--fail", "-w", "%{http_code} %{size_download}\\n"]
+    args = ["curl", "-sS", "--fail", *Client.curl_args(), "-w", "%{http_code} %{size_download}\\n"]
     for u in urls:
         args += ["-o", "/dev/null", u]
     proc = subprocess.run(args, capture_output=True, text=True, timeout=900)
@@ -356,7 +385,7 @@ def run_wrk(url: str, *, method: str = "GET", headers: dict | None = None, durat
             connections: int, threads: int, workdir: Path) -> dict:
     args = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency",
             "--timeout", "10s"]
-    for k, v in (headers or {}).items():
+    for k, v in {**Client.auth_headers(), **(headers or {})}.items():
         args += ["-H", f"{k}: {v}"]
     if method != "GET":
         script = workdir / f"wrk-{method.lower()}.lua"
@@ -392,8 +421,12 @@ def http10_behaviour(server: Server, path: str) -> str | None:
     host, port = server.hostport
     for keepalive in (False, True):
         req = f"HEAD {path} HTTP/1.0\r\nHost: {host}:{port}\r\n"
+        req += "".join(f"{k}: {v}\r\n" for k, v in Client.auth_headers().items())
         req += "Connection: Keep-Alive\r\n\r\n" if keepalive else "\r\n"
-        with socket.create_connection((host, port), timeout=2) as sock:
+        raw = socket.create_connection((host, port), timeout=2)
+        if server.url.startswith("https:"):
+            raw = Client.ssl_context().wrap_socket(raw, server_hostname=host)
+        with raw as sock:
             sock.sendall(req.encode())
             buf, closed = b"", False
             try:
@@ -405,6 +438,8 @@ def http10_behaviour(server: Server, path: str) -> str | None:
                     buf += d
             except socket.timeout:
                 pass
+            except (ssl.SSLError, ConnectionResetError):
+                closed = True  # a TLS peer that closes without close_notify
         head = buf.split(b"\r\n\r\n", 1)[0].decode(errors="replace")
         status_line = head.split("\r\n", 1)[0]
         says_keepalive = re.search(r"^connection:\s*keep-alive", head, re.I | re.M) is not None
@@ -422,7 +457,10 @@ def run_ab_head(url: str, *, duration: int, connections: int) -> dict:
     HEAD: its parser waits for the Content-Length bytes of the body a HEAD
     response does not have (wg/wrk#198), so every connection stalls."""
     args = ["ab", "-q", "-k", "-i", "-c", str(connections), "-t", str(duration),
-            "-n", "5000000", "-s", "10", url]
+            "-n", "5000000", "-s", "10"]
+    for k, v in Client.auth_headers().items():
+        args += ["-H", f"{k}: {v}"]
+    args.append(url)
     proc = subprocess.run(args, capture_output=True, text=True, timeout=duration + 60)
     out = proc.stdout + proc.stderr
     if proc.returncode != 0:
@@ -753,7 +791,7 @@ class Bench:
             for n in notes:
                 print(f"- {n}")
 
-        md = [f"# Berth benchmark results", "",
+        md = [f"# Berth benchmark results ({self.args.mode})", "",
               f"- date: {time.strftime('%Y-%m-%d %H:%M:%S %Z')}",
               f"- machine: {platform.node()}, {os.cpu_count()} CPUs, Linux {platform.release()}",
               f"- {a}: `{self.args.berth_bin}` at {self.servers[0].url}",
@@ -773,6 +811,7 @@ class Bench:
         self.out.mkdir(parents=True, exist_ok=True)
         (self.out / "results.md").write_text("\n".join(md))
         (self.out / "results.json").write_text(json.dumps({
+            "mode": self.args.mode,
             "servers": [{"name": s.name, "url": s.url, "upload_method": s.upload_method, "notes": s.notes}
                         for s in self.servers],
             "metrics": [{"key": m.key, "label": m.label, "unit": m.unit, "better": m.better,
@@ -788,6 +827,9 @@ def main() -> int:
                    help="twice: first the server under test, then the reference")
     p.add_argument("--data", required=True, type=Path, help="directory with big.bin, chunked.bin, par-*.bin")
     p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--mode", default="plain", help="what this run is (plain, https, htpasswd): a label")
+    p.add_argument("--cacert", help="CA certificate the clients trust (https:// servers)")
+    p.add_argument("--user", metavar="NAME:PASSWORD", help="HTTP Basic credentials for every request")
     p.add_argument("--berth-bin", default="registryd")
     p.add_argument("--reference-bin", default="docker-registry")
     p.add_argument("--chunk-mib", type=int, default=8)
@@ -804,6 +846,7 @@ def main() -> int:
         name, rest = spec.split("=", 1)
         url, pid = rest.rsplit(",", 1)
         servers.append(Server(name, url.rstrip("/"), int(pid)))
+    Client.cacert, Client.user = args.cacert, args.user
     args.out.mkdir(parents=True, exist_ok=True)
     return Bench(servers, args.data, args.out, args).run()
 

@@ -9,6 +9,10 @@
 #   BIG_MIB, CHUNKED_MIB, PAR_MIB, PAR_N   data sizes (default 1024, 256, 64, 8)
 #   WRK_DURATION, WRK_CONNECTIONS, WRK_THREADS   (default 10, 64, 2)
 #   LOG_LEVEL       log level for both servers (default warn); access logs are off for both
+#   BENCH_MODES     which runs, in order (default "plain https htpasswd"): plain HTTP; HTTPS with
+#                   one ECDSA certificate from `registryctl certs` for both; htpasswd (plain HTTP,
+#                   one bcrypt file from `htpasswd -Bbn` for both)
+#   REGISTRYCTL_BIN registryctl that makes the certificate (default: next to REGISTRYD_BIN)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -25,6 +29,10 @@ WRK_CONNECTIONS=${WRK_CONNECTIONS:-64}
 WRK_THREADS=${WRK_THREADS:-2}
 LOG_LEVEL=${LOG_LEVEL:-warn}
 OUT=${BENCH_OUT:-$HERE/out}
+BENCH_MODES=${BENCH_MODES:-plain https htpasswd}
+REGISTRYCTL_BIN=${REGISTRYCTL_BIN:-$(dirname "$REGISTRYD_BIN")/registryctl}
+BENCH_USER=bench
+BENCH_PASSWORD=bench-password-$RANDOM$RANDOM
 
 die() { echo "bench: $*" >&2; exit 2; }
 [[ -x "$REGISTRYD_BIN" ]] || die "registryd not found at $REGISTRYD_BIN (build it with 'swift build -c release' or set REGISTRYD_BIN)"
@@ -32,6 +40,18 @@ REFERENCE_PATH=$(command -v "$REFERENCE_BIN") || die "reference registry '$REFER
 for tool in curl wrk ab python3 head; do
     command -v "$tool" >/dev/null || die "$tool is not installed (apt-get install curl wrk apache2-utils python3)"
 done
+for mode in $BENCH_MODES; do
+    case $mode in
+        plain) ;;
+        https) [[ -x "$REGISTRYCTL_BIN" ]] || die "registryctl not found at $REGISTRYCTL_BIN (set REGISTRYCTL_BIN)" ;;
+        htpasswd) command -v htpasswd >/dev/null || die "htpasswd is not installed (apt-get install apache2-utils)" ;;
+        *) die "unknown mode '$mode' in BENCH_MODES (plain, https, htpasswd)" ;;
+    esac
+done
+if ! python3 -c 'import matplotlib' 2>/dev/null; then
+    echo "installing matplotlib for the chart (bench/requirements.txt)"
+    python3 -m pip install -q -r "$HERE/requirements.txt" || die "pip could not install bench/requirements.txt"
+fi
 
 WORK=$(mktemp -d "${BENCH_TMPDIR:-/tmp}/berth-bench-XXXXXX")
 BERTH_PID=""
@@ -55,10 +75,6 @@ cleanup() {
     trap - EXIT INT TERM
     stop_pid "$BERTH_PID"
     stop_pid "$REF_PID"
-    mkdir -p "$OUT"
-    for name in berth reference; do
-        [[ -f "$WORK/$name/server.log" ]] && tail -n 200 "$WORK/$name/server.log" > "$OUT/$name.log" || true
-    done
     rm -rf "$WORK"
     exit $rc
 }
@@ -69,7 +85,7 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-write_config() {  # DIR PORT
+write_config() {  # DIR PORT MODE
     mkdir -p "$1/data"
     cat > "$1/config.yml" <<EOF
 version: 0.1
@@ -85,12 +101,29 @@ storage:
 http:
   addr: 127.0.0.1:$2
 EOF
+    case $3 in
+        https) cat >> "$1/config.yml" <<EOF
+  tls:
+    certificate: $WORK/certs/server-cert.pem
+    key: $WORK/certs/server-key.pem
+EOF
+        ;;
+        htpasswd) cat >> "$1/config.yml" <<EOF
+auth:
+  htpasswd:
+    realm: bench
+    path: $WORK/htpasswd
+EOF
+        ;;
+    esac
 }
 
+SCHEME=http
+CURL_OPTS=()
 wait_ready() {  # NAME PID PORT
     for _ in $(seq 300); do
         kill -0 "$2" 2>/dev/null || { cat "$WORK/$1/server.log" >&2; die "$1 exited during start-up"; }
-        if [[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$3/v2/")" == "200" ]]; then
+        if [[ "$(curl -s "${CURL_OPTS[@]}" -o /dev/null -w '%{http_code}' "$SCHEME://127.0.0.1:$3/v2/")" == "200" ]]; then
             return 0
         fi
         sleep 0.1
@@ -98,25 +131,53 @@ wait_ready() {  # NAME PID PORT
     die "$1 did not answer GET /v2/ with 200 within 30 s"
 }
 
-BERTH_PORT=$(free_port)
-write_config "$WORK/berth" "$BERTH_PORT"
-if [[ "$BERTH_CMD_STYLE" == "distribution" ]]; then
-    "$REGISTRYD_BIN" serve "$WORK/berth/config.yml" > "$WORK/berth/server.log" 2>&1 &
-else
-    "$REGISTRYD_BIN" --config "$WORK/berth/config.yml" > "$WORK/berth/server.log" 2>&1 &
+start_servers() {  # MODE
+    SCHEME=http
+    CURL_OPTS=(--max-time 5)
+    [[ "$1" == https ]] && { SCHEME=https; CURL_OPTS+=(--cacert "$WORK/certs/ca.pem"); }
+    [[ "$1" == htpasswd ]] && CURL_OPTS+=(-u "$BENCH_USER:$BENCH_PASSWORD")
+    rm -rf "$WORK/berth" "$WORK/reference"
+    BERTH_PORT=$(free_port)
+    write_config "$WORK/berth" "$BERTH_PORT" "$1"
+    if [[ "$BERTH_CMD_STYLE" == "distribution" ]]; then
+        "$REGISTRYD_BIN" serve "$WORK/berth/config.yml" > "$WORK/berth/server.log" 2>&1 &
+    else
+        "$REGISTRYD_BIN" --config "$WORK/berth/config.yml" > "$WORK/berth/server.log" 2>&1 &
+    fi
+    BERTH_PID=$!
+
+    REF_PORT=$(free_port)
+    while [[ "$REF_PORT" == "$BERTH_PORT" ]]; do REF_PORT=$(free_port); done
+    write_config "$WORK/reference" "$REF_PORT" "$1"
+    "$REFERENCE_PATH" serve "$WORK/reference/config.yml" > "$WORK/reference/server.log" 2>&1 &
+    REF_PID=$!
+
+    wait_ready berth "$BERTH_PID" "$BERTH_PORT"
+    wait_ready reference "$REF_PID" "$REF_PORT"
+    echo "[$1] berth:     $REGISTRYD_BIN pid $BERTH_PID on $SCHEME://127.0.0.1:$BERTH_PORT"
+    echo "[$1] reference: $REFERENCE_PATH pid $REF_PID on $SCHEME://127.0.0.1:$REF_PORT"
+}
+
+stop_servers() {  # MODE: stops both, keeps the last log lines of each
+    mkdir -p "$OUT/$1"
+    stop_pid "$BERTH_PID"
+    stop_pid "$REF_PID"
+    for name in berth reference; do
+        [[ -f "$WORK/$name/server.log" ]] && tail -n 200 "$WORK/$name/server.log" > "$OUT/$1/$name.log" || true
+    done
+    BERTH_PID=""
+    REF_PID=""
+}
+
+if [[ " $BENCH_MODES " == *" https "* ]]; then
+    # One ECDSA P-256 certificate for both servers; the clients trust its CA.
+    "$REGISTRYCTL_BIN" certs --out "$WORK/certs" --host 127.0.0.1 --host localhost > /dev/null \
+        || die "registryctl certs failed"
 fi
-BERTH_PID=$!
-
-REF_PORT=$(free_port)
-while [[ "$REF_PORT" == "$BERTH_PORT" ]]; do REF_PORT=$(free_port); done
-write_config "$WORK/reference" "$REF_PORT"
-"$REFERENCE_PATH" serve "$WORK/reference/config.yml" > "$WORK/reference/server.log" 2>&1 &
-REF_PID=$!
-
-wait_ready berth "$BERTH_PID" "$BERTH_PORT"
-wait_ready reference "$REF_PID" "$REF_PORT"
-echo "berth:     $REGISTRYD_BIN pid $BERTH_PID on 127.0.0.1:$BERTH_PORT"
-echo "reference: $REFERENCE_PATH pid $REF_PID on 127.0.0.1:$REF_PORT"
+if [[ " $BENCH_MODES " == *" htpasswd "* ]]; then
+    # One bcrypt entry (htpasswd's default cost) for both servers.
+    htpasswd -Bbn "$BENCH_USER" "$BENCH_PASSWORD" > "$WORK/htpasswd"
+fi
 
 echo "generating random data in $WORK/files ($BIG_MIB + $CHUNKED_MIB + $PAR_N x $PAR_MIB MiB)"
 mkdir -p "$WORK/files"
@@ -126,15 +187,27 @@ for i in $(seq 1 "$PAR_N"); do
     head -c "${PAR_MIB}M" /dev/urandom > "$WORK/files/par-$i.bin"
 done
 
-set +e
-python3 "$HERE/bench.py" \
-    --server "berth=http://127.0.0.1:$BERTH_PORT,$BERTH_PID" \
-    --server "reference=http://127.0.0.1:$REF_PORT,$REF_PID" \
-    --data "$WORK/files" --out "$OUT" \
-    --berth-bin "$REGISTRYD_BIN" --reference-bin "$REFERENCE_PATH" \
-    --wrk-duration "$WRK_DURATION" --wrk-connections "$WRK_CONNECTIONS" --wrk-threads "$WRK_THREADS"
-rc=$?
-set -e
-kill -0 "$BERTH_PID" 2>/dev/null || echo "bench: berth (pid $BERTH_PID) is no longer running" >&2
-kill -0 "$REF_PID" 2>/dev/null || echo "bench: reference (pid $REF_PID) is no longer running" >&2
+rc=0
+for mode in $BENCH_MODES; do
+    start_servers "$mode"
+    extra=()
+    [[ "$mode" == https ]] && extra=(--cacert "$WORK/certs/ca.pem")
+    [[ "$mode" == htpasswd ]] && extra=(--user "$BENCH_USER:$BENCH_PASSWORD")
+    set +e
+    python3 "$HERE/bench.py" --mode "$mode" \
+        --server "berth=$SCHEME://127.0.0.1:$BERTH_PORT,$BERTH_PID" \
+        --server "reference=$SCHEME://127.0.0.1:$REF_PORT,$REF_PID" \
+        --data "$WORK/files" --out "$OUT/$mode" "${extra[@]}" \
+        --berth-bin "$REGISTRYD_BIN" --reference-bin "$REFERENCE_PATH" \
+        --wrk-duration "$WRK_DURATION" --wrk-connections "$WRK_CONNECTIONS" --wrk-threads "$WRK_THREADS"
+    mode_rc=$?
+    set -e
+    (( mode_rc == 0 )) || rc=$mode_rc
+    kill -0 "$BERTH_PID" 2>/dev/null || echo "bench: berth (pid $BERTH_PID) is no longer running" >&2
+    kill -0 "$REF_PID" 2>/dev/null || echo "bench: reference (pid $REF_PID) is no longer running" >&2
+    stop_servers "$mode"
+done
+
+# One table over all runs (summary.md, summary.json) and the ratios as a chart (ratios.png).
+python3 "$HERE/report.py" --out "$OUT" --modes $BENCH_MODES || rc=1
 exit $rc

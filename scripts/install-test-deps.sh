@@ -22,6 +22,7 @@ packages=(
   libsqlite3-dev pkg-config libssl-dev zlib1g-dev gcc libc6-dev libstdc++-12-dev binutils
   # the end-to-end tests: a private dockerd, skopeo, podman; the benchmark: the reference registry
   docker.io skopeo podman docker-registry
+  wrk  # bench/: request rates (the benchmarks are not tests, but their tools are installed here)
   # the security tests: Apache's htpasswd -B (and ab), curl and openssl as TLS clients,
   # ip for network namespaces
   apache2-utils curl openssl iproute2

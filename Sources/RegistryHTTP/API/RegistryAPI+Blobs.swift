@@ -2,6 +2,7 @@ import HTTPTypes
 import Hummingbird
 import RegistryCore
 import RegistryService
+import RegistryStorage
 
 extension RegistryAPI {
     /// `GET`/`HEAD /v2/<name>/blobs/<digest>`, with single `Range` requests.
@@ -41,10 +42,37 @@ extension RegistryAPI {
             return Response(status: status, headers: headers, body: ResponseBody())
         }
         let reader = try await service.openBlob(digest, range: range, in: name)
+        if let file = reader as? any FileBackedBlobReader, file.remainingFile == nil,
+            file.leadingBytes.readableBytes == range.count
+        {
+            // Read whole when it was opened (a small blob): head, body and end go out in one
+            // write, with no streaming.
+            return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: file.leadingBytes))
+        }
         let eventLoop = context.eventLoop
+        let sendfile = context.sendfile
         let body = ResponseBody(contentLength: range.count) { writer in
+            // On plain HTTP, the kernel sends the file (no copy through user space, nothing
+            // buffered here); the file was opened before the head, so a blob that garbage
+            // collection unlinks meanwhile is still sent whole.
+            if let file = reader as? any FileBackedBlobReader, let rest = file.remainingFile,
+                try await sendfile.send(leading: file.leadingBytes, descriptor: rest.descriptor, range: rest.range)
+            {
+                withExtendedLifetime(reader) {}
+                try await writer.finish(nil)
+                return
+            }
             try await reader.stream { chunk in
-                try await writer.write(chunk)
+                // Read in large chunks (few trips to the disk's threads), written in slices:
+                // behind TLS each write is encrypted into a buffer of its own size that the TLS
+                // handler keeps for the connection's lifetime, and each slice waits for the
+                // socket to drain below its watermark before the next is accepted.
+                var unsent = chunk
+                while let slice = unsent.readSlice(length: min(Self.writeSlice, unsent.readableBytes)),
+                    slice.readableBytes > 0
+                {
+                    try await writer.write(slice)
+                }
                 // NIO's async writer accepts a chunk before the event loop has handed it to the
                 // socket, and learns that the socket is full only when the loop runs. Waiting for
                 // the loop once per chunk keeps about one chunk in flight per download, so memory
@@ -55,6 +83,10 @@ extension RegistryAPI {
         }
         return Response(status: status, headers: headers, body: body)
     }
+
+    /// The largest body write of a streamed blob: 15 TLS records, whose ciphertext (with the
+    /// records' overhead) still fits a 256 KiB buffer.
+    static let writeSlice = 15 * 16 * 1024
 
     /// `DELETE /v2/<name>/blobs/<digest>`: unlinks the blob from the repository.
     func deleteBlob(_ name: RepositoryName, _ digestText: String) async throws -> Response {

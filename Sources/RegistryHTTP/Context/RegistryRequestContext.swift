@@ -12,6 +12,8 @@ struct RegistryRequestContext: RequestContext {
     /// The client's IP address, for the access log and per-client limits.
     let remoteAddress: String?
     let record: RequestRecord
+    /// Hands blob files to the kernel on a plain-HTTP connection.
+    let sendfile: SendfileWriter
 
     /// ``remoteAddress``, or "-" when the channel has none.
     var clientAddress: String { remoteAddress ?? "-" }
@@ -21,6 +23,7 @@ struct RegistryRequestContext: RequestContext {
         eventLoop = source.channel.eventLoop
         remoteAddress = source.channel.remoteAddress?.ipAddress
         record = RequestRecord()
+        sendfile = SendfileWriter(channel: source.channel)
     }
 }
 

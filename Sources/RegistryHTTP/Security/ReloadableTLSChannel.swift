@@ -32,7 +32,8 @@ extension HTTPServerBuilder {
         .init { responder in
             ReloadableTLSChannel(
                 base: RegistryHTTP1Channel(
-                    responder: responder, idleTimeout: idleTimeout, readTimeout: readTimeout, guards: guards),
+                    responder: responder, idleTimeout: idleTimeout, readTimeout: readTimeout, guards: guards,
+                    secure: true),
                 contexts: contexts)
         }
     }

@@ -19,6 +19,9 @@ struct RegistryHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
     let readTimeout: Duration
     /// Connections per client and the minimum body rate.
     var guards = ConnectionGuards()
+    /// Whether TLS sits below this channel (``ReloadableTLSChannel``): then blob files are
+    /// streamed, not handed to `sendfile`.
+    var secure = false
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
@@ -43,6 +46,9 @@ struct RegistryHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
             try channel.pipeline.syncOperations.addHandler(RequestPhaseHandler(state: readState))
             try channel.pipeline.syncOperations.addHandler(HTTPParseErrorHandler())
             try channel.pipeline.syncOperations.addHandler(HTTP10ConnectionHandler())
+            if !secure {
+                try channel.pipeline.syncOperations.addHandler(SendfileHandler())
+            }
             try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
             try channel.pipeline.syncOperations.addHandler(
                 HTTPConnectionStateHandler(idleTimeout: idleTimeout, logger: logger))

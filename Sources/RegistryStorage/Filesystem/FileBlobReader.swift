@@ -40,3 +40,16 @@ struct FileBlobReader: BlobReader {
         }
     }
 }
+
+extension FileBlobReader: FileBackedBlobReader {
+    var leadingBytes: ByteBuffer { first }
+
+    var remainingFile: (descriptor: Int32, range: Range<Int64>)? {
+        let rest = range.lowerBound + Int64(first.readableBytes)..<range.upperBound
+        // A first read shorter than asked for means the file is shorter than its row says:
+        // left to `stream`, which reports it, rather than to the kernel, which would send
+        // nothing more.
+        guard let file, !rest.isEmpty, first.readableBytes == min(chunkSize, range.count) else { return nil }
+        return (file.fd, rest)
+    }
+}

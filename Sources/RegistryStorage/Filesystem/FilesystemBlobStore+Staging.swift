@@ -39,8 +39,10 @@ extension FilesystemBlobStore {
         let fd = try await threadPool.runIfActive { try POSIXFile.open(path, O_WRONLY) }
         defer { POSIXFile.close(fd) }
         var written: Int64 = 0
-        var pending: [ByteBuffer] = []
-        var pendingBytes = 0
+        // Body parts are copied into one buffer, reused for every chunk, rather than kept:
+        // a part is often a slice of a much larger buffer (TLS decrypts a whole read burst
+        // into one), and holding a chunk's worth of slices would hold all of those.
+        var gathered = ByteBufferAllocator().buffer(capacity: chunkSize)
         do {
             for try await buffer in body {
                 written += Int64(buffer.readableBytes)
@@ -48,16 +50,19 @@ extension FilesystemBlobStore {
                     throw RegistryError(.sizeInvalid, "body is larger than its Content-Length")
                 }
                 buffer.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
-                pending.append(buffer)
-                pendingBytes += buffer.readableBytes
-                if pendingBytes >= chunkSize {
-                    try await write(pending, fd: fd, at: offset + written - Int64(pendingBytes), path: path)
-                    pending.removeAll(keepingCapacity: true)
-                    pendingBytes = 0
+                if gathered.readableBytes == 0, buffer.readableBytes >= chunkSize {
+                    // A part as large as a chunk goes to the file as it is.
+                    try await write(buffer, fd: fd, at: offset + written - Int64(buffer.readableBytes), path: path)
+                    continue
+                }
+                gathered.writeImmutableBuffer(buffer)
+                if gathered.readableBytes >= chunkSize {
+                    try await write(gathered, fd: fd, at: offset + written - Int64(gathered.readableBytes), path: path)
+                    gathered.clear()
                 }
             }
-            if pendingBytes > 0 {
-                try await write(pending, fd: fd, at: offset + written - Int64(pendingBytes), path: path)
+            if gathered.readableBytes > 0 {
+                try await write(gathered, fd: fd, at: offset + written - Int64(gathered.readableBytes), path: path)
             }
             if let expectedLength, written != expectedLength {
                 throw RegistryError(.sizeInvalid, "body is shorter than its Content-Length")
@@ -70,14 +75,8 @@ extension FilesystemBlobStore {
         return StagedUpload(id: upload.id, size: offset + written, hasher: hasher)
     }
 
-    private func write(_ buffers: [ByteBuffer], fd: Int32, at offset: Int64, path: String) async throws {
-        try await threadPool.runIfActive {
-            var position = offset
-            for buffer in buffers {
-                try POSIXFile.write(fd, buffer, at: position, path: path)
-                position += Int64(buffer.readableBytes)
-            }
-        }
+    private func write(_ buffer: ByteBuffer, fd: Int32, at offset: Int64, path: String) async throws {
+        try await threadPool.runIfActive { try POSIXFile.write(fd, buffer, at: offset, path: path) }
     }
 
     public func rehash(_ upload: StagedUpload, algorithm: DigestAlgorithm) async throws -> DigestHasher {
