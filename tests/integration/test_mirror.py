@@ -502,3 +502,36 @@ def test_the_web_ui_marks_mirrored_repositories(upstreams, mirror):
     page = requests.get(f"{mirror.url}/ui/repository?name=anon/{name}", timeout=30)
     assert page.status_code == 200, page.text[:500]
     assert 'id="mirror-note"' in page.text and "Delete" not in page.text
+
+
+def test_an_https_upstream_is_verified_against_the_system_roots_or_the_configured_ca(tmp_path):
+    from security import make_certs, tls_config
+    certs = make_certs(tmp_path / "certs")
+    upstream = RegistryProcess(tmp_path / "upstream", extra_config=tls_config(certs), tls=True).start()
+    reg = RegistryProcess(tmp_path / "mirror")
+    reg.config_path.write_text(config(reg.root, reg.port, f"""    - prefix: trusted
+      url: {upstream.url}
+      ca: {certs / 'ca.pem'}
+    - prefix: untrusted
+      url: {upstream.url}
+"""))
+    reg.start()
+    try:
+        original = requests.request
+
+        def verified(method, url, **kwargs):
+            kwargs.setdefault("verify", str(certs / "ca.pem"))
+            return original(method, url, **kwargs)
+
+        requests.request = verified
+        try:
+            image = make_image(upstream, "app", tag="v1")
+        finally:
+            requests.request = original
+        assert pull(reg, "trusted/app", "v1")[0] == image.digest
+        resp = http("GET", reg, "/v2/untrusted/app/manifests/v1", headers=ACCEPT)
+        assert resp.status_code == 503 and error_codes(resp) == ["UNAVAILABLE"]
+        assert "untrusted" in resp.text
+    finally:
+        reg.stop()
+        upstream.stop()
