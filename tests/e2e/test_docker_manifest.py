@@ -64,8 +64,11 @@ def test_manifest_list_create_push_inspect_delete(registry, docker, tmp_path):
     text = output(gone)
     assert gone.returncode != 0, text
     assert "manifest unknown" in text.lower() or "not found" in text.lower(), text
+    # (the registry's address and the digest are taken out first: a port like 50029 or a
+    # digest holds "500" by chance)
+    plain = text.replace(registry.host, "").replace(arm64, "")
     for bad in ("500", "Internal Server Error", "EOF", "connection refused"):
-        assert bad not in text, text
+        assert bad not in plain, text
     gone_tag = docker.docker("pull", f"{repo}:arm64", check=False)
     assert gone_tag.returncode != 0, output(gone_tag)
     # The amd64 image is untouched.
