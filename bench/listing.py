@@ -218,15 +218,21 @@ def main() -> int:
         print(f"filled in {timings['fill_repositories_s']:.1f} s (repositories) + {timings['fill_tags_s']:.1f} s (tags)")
         measure(client, args.repos, args.tags)
     finally:
-        if proc is not None:
-            os.kill(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait()
+        stop_registry(proc)
         tmp.cleanup()
     return 0
+
+
+def stop_registry(proc) -> None:
+    """Stops a registryd that start_registry started, by its PID (SIGKILL after 20 s)."""
+    if proc is None:
+        return
+    os.kill(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 if __name__ == "__main__":

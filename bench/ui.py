@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import signal
 import subprocess
 import sys
 import tempfile
@@ -26,7 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from listing import Client, expect, fill, start_registry  # noqa: E402
+from listing import Client, expect, fill, start_registry, stop_registry  # noqa: E402
 
 
 def pages(repos: int) -> list[tuple[str, str]]:
@@ -116,13 +115,7 @@ def main() -> int:
                   f"({(after - before) / 1024:+.1f} MiB)")
         return 1 if failures else 0
     finally:
-        if proc is not None:
-            os.kill(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait()
+        stop_registry(proc)
         tmp.cleanup()
 
 

@@ -133,7 +133,9 @@ extension PullThroughCache {
                 throw UpstreamFailure.invalidContent(label, "blob \(digest) hashed to \(actual)")
             }
             fetch.spool.finish(.success(()))
-            try await commit(fetch, digest: digest, into: route.localName)
+            // Hard-linked into a filesystem store: the bytes are not written a second time
+            // while clients may still be reading them.
+            _ = try await uploads.storeFile(at: fetch.spool.path, as: digest, size: fetch.size, in: route.localName)
         } catch {
             metrics[route.mirror].upstreamErrors.increment()
             logger.error("mirror download failed; nothing cached", metadata: ["digest": "\(digest)", "error": "\(error)"])
@@ -141,25 +143,6 @@ extension PullThroughCache {
         }
         await fetches.end(digest)
         fetch.spool.remove()
-    }
-
-    /// Makes a verified spool the stored blob. A store that can take a local file in (the
-    /// filesystem) hard-links the spool into place, so the bytes are not written a second time
-    /// while clients may still be reading them; any other store gets them as an upload.
-    private func commit(_ fetch: StartedFetch, digest: Digest, into repository: RepositoryName) async throws {
-        guard let importing = blobs as? any BlobFileImporting else {
-            _ = try await uploads.uploadWhole(
-                to: repository, digest: digest, body: try fetch.spool.chunks(size: fetch.size), length: fetch.size)
-            return
-        }
-        let reservation = try await metadata.reserveBlob(digest)
-        do {
-            _ = try await importing.importFile(at: fetch.spool.path, as: digest)
-            try await metadata.recordBlob(digest, size: fetch.size, in: repository, reservation: reservation, completingUpload: nil)
-        } catch {
-            try? await metadata.releaseReservation(reservation)
-            throw error
-        }
     }
 
     /// Bytes gathered before each write to the spool: few system calls, bounded memory.

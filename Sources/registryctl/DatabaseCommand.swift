@@ -71,20 +71,11 @@ struct DatabaseCommand: AsyncParsableCommand {
 
     /// `database:` of the configuration; exit status 2 when it is not enabled or not valid.
     static func settings(config path: String?) throws -> RegistryConfiguration.Database {
-        let loaded: ConfigurationLoader.Result
-        do {
-            loaded = try ConfigurationFile.load(path: path)
-        } catch {
-            Console.error("\(error)")
-            throw ExitCode(2)
-        }
-        for warning in loaded.warnings {
-            Console.error("warning: \(warning)")
-        }
-        guard loaded.configuration.database.enabled else {
+        let configuration = try OpenedStorage.loadConfiguration(path)
+        guard configuration.database.enabled else {
             Console.error("database.enabled is not true in the configuration: nothing to migrate (SQLite migrates itself)")
             throw ExitCode(2)
         }
-        return loaded.configuration.database
+        return configuration.database
     }
 }

@@ -11,6 +11,20 @@ struct OpenedStorage {
 
     /// Exits with status 2 on a configuration error, 1 when the storage cannot be opened.
     static func open(config path: String?) async throws -> OpenedStorage {
+        let configuration = try loadConfiguration(path)
+        do {
+            return OpenedStorage(configuration: configuration, stores: try await RegistryStores.open(configuration))
+        } catch {
+            Console.error("cannot open storage at \(configuration.storage.rootDirectory): \(error)")
+            throw ExitCode.failure
+        }
+    }
+}
+
+extension OpenedStorage {
+    /// Reads config.yml as registryd does, printing its warnings; exit status 2 when it is not
+    /// valid.
+    static func loadConfiguration(_ path: String?) throws -> RegistryConfiguration {
         let loaded: ConfigurationLoader.Result
         do {
             loaded = try ConfigurationFile.load(path: path)
@@ -21,13 +35,7 @@ struct OpenedStorage {
         for warning in loaded.warnings {
             Console.error("warning: \(warning)")
         }
-        let configuration = loaded.configuration
-        do {
-            return OpenedStorage(configuration: configuration, stores: try await RegistryStores.open(configuration))
-        } catch {
-            Console.error("cannot open storage at \(configuration.storage.rootDirectory): \(error)")
-            throw ExitCode.failure
-        }
+        return loaded.configuration
     }
 }
 

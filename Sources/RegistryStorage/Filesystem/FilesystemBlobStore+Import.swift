@@ -4,8 +4,7 @@ import RegistryCore
 
 extension FilesystemBlobStore: BlobFileImporting {
     /// Hard-links the file into the store when it is on the same file system (`EXDEV`
-    /// otherwise), then makes the link durable as an upload's commit does: fsync of the file
-    /// and of its folder after the rename into place. Copies across file systems.
+    /// otherwise), then makes the link durable as an upload's commit does (``install(_:at:)``). Copies across file systems.
     public func importFile(at path: String, as digest: Digest) async throws -> Bool {
         let destination = self.path(of: digest)
         let staging = uploadPath("import-" + UUIDString.make())
@@ -17,13 +16,7 @@ extension FilesystemBlobStore: BlobFileImporting {
                 throw POSIXFile.Failure(call: "link", path: path, errno: error)
             }
             do {
-                let fd = try POSIXFile.open(staging, O_RDONLY)
-                defer { POSIXFile.close(fd) }
-                try POSIXFile.fsync(fd, path: staging)
-                let folder = POSIXFile.dirname(of: destination)
-                try POSIXFile.makeDirectories(folder)
-                try POSIXFile.rename(staging, destination)
-                try POSIXFile.fsyncDirectory(folder)
+                try Self.install(staging, at: destination)
             } catch {
                 try? POSIXFile.remove(staging)
                 throw error

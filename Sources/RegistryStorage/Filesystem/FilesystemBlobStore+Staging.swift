@@ -113,14 +113,20 @@ extension FilesystemBlobStore {
         let destination = path(of: digest)
         try await threadPool.runIfActive {
             if try POSIXFile.size(destination) != nil { return }
-            let fd = try POSIXFile.open(source, O_RDONLY)
-            defer { POSIXFile.close(fd) }
-            try POSIXFile.fsync(fd, path: source)
-            let folder = POSIXFile.dirname(of: destination)
-            try POSIXFile.makeDirectories(folder)
-            try POSIXFile.rename(source, destination)
-            try POSIXFile.fsyncDirectory(folder)
+            try Self.install(source, at: destination)
         }
+    }
+
+    /// Makes a staged file the blob at `destination`, durably: fsync of the file, rename into
+    /// place, fsync of its folder. Blocking; run on the thread pool.
+    static func install(_ staged: String, at destination: String) throws {
+        let fd = try POSIXFile.open(staged, O_RDONLY)
+        defer { POSIXFile.close(fd) }
+        try POSIXFile.fsync(fd, path: staged)
+        let folder = POSIXFile.dirname(of: destination)
+        try POSIXFile.makeDirectories(folder)
+        try POSIXFile.rename(staged, destination)
+        try POSIXFile.fsyncDirectory(folder)
     }
 
     public func discardUpload(id: String) async throws {

@@ -223,7 +223,8 @@ public struct DistributionImport: Sendable {
             guard let size, let first = remaining.first else { return outcome }
             outcome.placed = true
             if dryRun { return outcome }
-            outcome.linked = try await place(digest, size: size, in: first)
+            outcome.linked = try await BlobUploads(blobs: blobs, metadata: metadata)
+                .storeFile(at: tree.blobPath(digest), as: digest, size: size, in: first)
             remaining = remaining.dropFirst()
         }
         if dryRun { return outcome }
@@ -244,26 +245,6 @@ public struct DistributionImport: Sendable {
             total += Int64(chunk.readableBytes)
         }
         return total == size && hasher.finalize() == digest ? nil : "corrupt blob"
-    }
-
-    /// Places a verified blob and records it, under a reservation as an upload does.
-    private func place(_ digest: Digest, size: Int64, in repository: RepositoryName) async throws -> Bool {
-        let reservation = try await metadata.reserveBlob(digest)
-        do {
-            var linked = false
-            if try await blobs.size(of: digest) == nil {
-                if let importing = blobs as? any BlobFileImporting {
-                    linked = try await importing.importFile(at: tree.blobPath(digest), as: digest)
-                } else {
-                    try await blobs.importFileByCopy(at: tree.blobPath(digest), as: digest, size: size)
-                }
-            }
-            try await metadata.recordBlob(digest, size: size, in: repository, reservation: reservation, completingUpload: nil)
-            return linked
-        } catch {
-            try? await metadata.releaseReservation(reservation)
-            throw error
-        }
     }
 
     /// Images, then indexes (whose children must be there first), then tags.

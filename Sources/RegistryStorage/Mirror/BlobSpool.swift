@@ -73,11 +73,6 @@ public final class BlobSpool: Sendable {
         SpoolReader(spool: self, file: OpenFile(try POSIXFile.open(path, O_RDONLY)), range: range)
     }
 
-    /// The whole spool as a body for ``BlobStore/append(_:to:expectedLength:)``, once finished.
-    public func chunks(size: Int64) throws -> SpoolChunks {
-        SpoolChunks(file: OpenFile(try POSIXFile.open(path, O_RDONLY)), path: path, size: size, pool: pool)
-    }
-
     /// Waits until more than `offset` bytes are written or the spool ends; returns how many
     /// are written, or throws the download's failure.
     fileprivate func available(after offset: Int64) async throws -> Int64 {
@@ -135,30 +130,4 @@ private struct SpoolReader: BlobReader {
             try await consume(chunk)
         }
     }
-}
-
-/// A finished spool read front to back, as an upload body.
-public struct SpoolChunks: AsyncSequence, Sendable {
-    public typealias Element = ByteBuffer
-    let file: OpenFile
-    let path: String
-    let size: Int64
-    let pool: NIOThreadPool
-
-    public struct AsyncIterator: AsyncIteratorProtocol {
-        let chunks: SpoolChunks
-        var offset: Int64 = 0
-
-        public mutating func next() async throws -> ByteBuffer? {
-            guard offset < chunks.size else { return nil }
-            let count = Int(Swift.min(Int64(BlobSpool.chunkSize), chunks.size - offset))
-            let (fd, start, path) = (chunks.file.fd, offset, chunks.path)
-            let chunk = try await chunks.pool.runIfActive { try POSIXFile.read(fd, count: count, at: start, path: path) }
-            guard chunk.readableBytes > 0 else { throw SpoolTruncated() }
-            offset += Int64(chunk.readableBytes)
-            return chunk
-        }
-    }
-
-    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(chunks: self) }
 }

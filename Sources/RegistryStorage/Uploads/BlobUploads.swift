@@ -99,6 +99,32 @@ public struct BlobUploads: Sendable {
         }
     }
 
+    /// Stores a file on this machine whose digest the caller has verified (an import, a
+    /// mirror's finished download) as the blob `digest`, linked into `repository`: reserved,
+    /// placed durably (hard-linked where the store can take the file in, copied otherwise;
+    /// nothing placed when the store has the bytes already), then recorded. The file is only
+    /// read. Returns true when it was hard-linked.
+    public func storeFile(at path: String, as digest: Digest, size: Int64, in repository: RepositoryName) async throws
+        -> Bool
+    {
+        let reservation = try await reserve(digest)
+        do {
+            var linked = false
+            if try await blobs.size(of: digest) == nil {
+                if let importing = blobs as? any BlobFileImporting {
+                    linked = try await importing.importFile(at: path, as: digest)
+                } else {
+                    try await blobs.importFileByCopy(at: path, as: digest, size: size)
+                }
+            }
+            try await metadata.recordBlob(digest, size: size, in: repository, reservation: reservation, completingUpload: nil)
+            return linked
+        } catch {
+            try? await metadata.releaseReservation(reservation)
+            throw error
+        }
+    }
+
     /// Cancels a session and removes what it staged.
     public func cancel(_ id: String, in repository: RepositoryName) async throws {
         _ = try await session(id, in: repository)
