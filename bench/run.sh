@@ -12,6 +12,10 @@
 #   BENCH_MODES     which runs, in order (default "plain https htpasswd"): plain HTTP; HTTPS with
 #                   one ECDSA certificate from `registryctl certs` for both; htpasswd (plain HTTP,
 #                   one bcrypt file from `htpasswd -Bbn` for both)
+#                   s3 and s3redirect (opt-in): both servers keep blobs in buckets of one Ceph RGW
+#                   (scripts/s3-server.sh), Berth its index in PostgreSQL (scripts/postgres-server.sh);
+#                   s3 streams blob GETs through the registry, s3redirect answers them with 307 to
+#                   a presigned URL (Distribution's default), which curl follows
 #   REGISTRYCTL_BIN registryctl that makes the certificate (default: next to REGISTRYD_BIN)
 set -euo pipefail
 
@@ -45,7 +49,11 @@ for mode in $BENCH_MODES; do
         plain) ;;
         https) [[ -x "$REGISTRYCTL_BIN" ]] || die "registryctl not found at $REGISTRYCTL_BIN (set REGISTRYCTL_BIN)" ;;
         htpasswd) command -v htpasswd >/dev/null || die "htpasswd is not installed (apt-get install apache2-utils)" ;;
-        *) die "unknown mode '$mode' in BENCH_MODES (plain, https, htpasswd)" ;;
+        s3|s3redirect)
+            command -v radosgw >/dev/null && command -v psql >/dev/null \
+                || die "$mode needs Ceph's radosgw and postgresql-15 (scripts/install-test-deps.sh)"
+            [[ -x "$REGISTRYCTL_BIN" ]] || die "registryctl not found at $REGISTRYCTL_BIN (set REGISTRYCTL_BIN)" ;;
+        *) die "unknown mode '$mode' in BENCH_MODES (plain, https, htpasswd, s3, s3redirect)" ;;
     esac
 done
 if ! python3 -c 'import matplotlib' 2>/dev/null; then
@@ -56,6 +64,8 @@ fi
 WORK=$(mktemp -d "${BENCH_TMPDIR:-/tmp}/berth-bench-XXXXXX")
 BERTH_PID=""
 REF_PID=""
+S3_STATE=""
+PG_STATE=""
 
 stop_pid() {  # SIGTERM, wait up to 10 s, then SIGKILL; only our own children
     local pid=$1
@@ -75,6 +85,9 @@ cleanup() {
     trap - EXIT INT TERM
     stop_pid "$BERTH_PID"
     stop_pid "$REF_PID"
+    [[ -z "$S3_STATE" ]] || "$REPO/scripts/s3-server.sh" stop "$S3_STATE" >/dev/null 2>&1 || true
+    [[ -z "$PG_STATE" ]] || "$REPO/scripts/postgres-server.sh" stop "$PG_STATE" >/dev/null 2>&1 || true
+    [[ -z "$PG_STATE" ]] || rm -rf "$PG_STATE"
     rm -rf "$WORK"
     exit $rc
 }
@@ -85,22 +98,98 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-write_config() {  # DIR PORT MODE
-    mkdir -p "$1/data"
-    cat > "$1/config.yml" <<EOF
-version: 0.1
-log:
-  level: $LOG_LEVEL
-  accesslog:
-    disabled: true
+# The S3 server (one Ceph RGW) and the PostgreSQL server of the s3 runs, started once.
+start_object_store() {
+    [[ -n "$S3_STATE" ]] && return 0
+    # PostgreSQL runs as an unprivileged user, which cannot enter $WORK (mode 700): its own folder.
+    S3_STATE="$WORK/s3-server" PG_STATE=$(mktemp -d "${BENCH_TMPDIR:-/tmp}/berth-bench-pg-XXXXXX")
+    mkdir -p "$S3_STATE"
+    echo "starting Ceph RGW (scripts/s3-server.sh) and PostgreSQL (scripts/postgres-server.sh)"
+    local s3_env pg_env
+    s3_env=$(S3_MEMSTORE_BYTES=${S3_MEMSTORE_BYTES:-12884901888} "$REPO/scripts/s3-server.sh" start "$S3_STATE") \
+        || die "the S3 server did not start"
+    eval "$s3_env"
+    pg_env=$("$REPO/scripts/postgres-server.sh" start "$PG_STATE") || die "PostgreSQL did not start"
+    eval "$pg_env"
+}
+
+s3_request() {  # METHOD PATH: one signed request to the RGW (curl's SigV4), prints the status
+    curl -sS -o /dev/null -w '%{http_code}' -X "$1" --aws-sigv4 "aws:amz:us-east-1:s3" \
+        --user "$S3_TEST_ACCESS_KEY:$S3_TEST_SECRET_KEY" -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' \
+        "$S3_TEST_ENDPOINT$2"
+}
+
+make_bucket() {  # NAME
+    [[ "$(s3_request PUT "/$1")" == 200 ]] || die "cannot make bucket $1"
+}
+
+make_database() {  # NAME
+    PGPASSWORD=$PG_TEST_PASSWORD psql -X -q -h "$PG_TEST_HOST" -p "$PG_TEST_PORT" -U "$PG_TEST_USER" \
+        -d "$PG_TEST_DBNAME" -c "CREATE DATABASE $1" >/dev/null || die "cannot create database $1"
+}
+
+storage_config() {  # DIR MODE NAME: the storage: section (and Berth's database:)
+    case $2 in
+        s3|s3redirect)
+            local bucket="bench-$3-$2-$RANDOM$RANDOM"
+            make_bucket "$bucket"
+            cat <<EOF
+storage:
+  s3:
+    accesskey: $S3_TEST_ACCESS_KEY
+    secretkey: $S3_TEST_SECRET_KEY
+    region: us-east-1
+    regionendpoint: $S3_TEST_ENDPOINT
+    bucket: $bucket
+    forcepathstyle: true
+    secure: false
+  redirect:
+    disable: $([[ $2 == s3 ]] && echo true || echo false)
+  delete:
+    enabled: true
+EOF
+            if [[ $3 == berth ]]; then
+                local db="bench_${2}_$RANDOM$RANDOM"
+                make_database "$db"
+                cat <<EOF
+database:
+  enabled: true
+  host: $PG_TEST_HOST
+  port: $PG_TEST_PORT
+  user: $PG_TEST_USER
+  password: $PG_TEST_PASSWORD
+  dbname: $db
+  sslmode: disable
+EOF
+            fi
+            ;;
+        *) cat <<EOF
 storage:
   filesystem:
     rootdirectory: $1/data
   delete:
     enabled: true
+EOF
+        ;;
+    esac
+}
+
+write_config() {  # DIR PORT MODE
+    mkdir -p "$1/data"
+    {
+        cat <<EOF
+version: 0.1
+log:
+  level: $LOG_LEVEL
+  accesslog:
+    disabled: true
+EOF
+        storage_config "$1" "$3" "$(basename "$1")"
+        cat <<EOF
 http:
   addr: 127.0.0.1:$2
 EOF
+    } > "$1/config.yml"
     case $3 in
         https) cat >> "$1/config.yml" <<EOF
   tls:
@@ -137,8 +226,14 @@ start_servers() {  # MODE
     [[ "$1" == https ]] && { SCHEME=https; CURL_OPTS+=(--cacert "$WORK/certs/ca.pem"); }
     [[ "$1" == htpasswd ]] && CURL_OPTS+=(-u "$BENCH_USER:$BENCH_PASSWORD")
     rm -rf "$WORK/berth" "$WORK/reference"
+    [[ "$1" == s3* ]] && start_object_store
     BERTH_PORT=$(free_port)
     write_config "$WORK/berth" "$BERTH_PORT" "$1"
+    if [[ "$1" == s3* ]]; then
+        # A new database gets its schema as an operator's would: registryctl, before registryd.
+        "$REGISTRYCTL_BIN" database migrate up --config "$WORK/berth/config.yml" > /dev/null \
+            || die "registryctl database migrate up failed"
+    fi
     if [[ "$BERTH_CMD_STYLE" == "distribution" ]]; then
         "$REGISTRYD_BIN" serve "$WORK/berth/config.yml" > "$WORK/berth/server.log" 2>&1 &
     else
@@ -149,7 +244,8 @@ start_servers() {  # MODE
     REF_PORT=$(free_port)
     while [[ "$REF_PORT" == "$BERTH_PORT" ]]; do REF_PORT=$(free_port); done
     write_config "$WORK/reference" "$REF_PORT" "$1"
-    "$REFERENCE_PATH" serve "$WORK/reference/config.yml" > "$WORK/reference/server.log" 2>&1 &
+    # Distribution's S3 driver panics on AWS_CA_BUNDLE, which this machine sets.
+    env -u AWS_CA_BUNDLE "$REFERENCE_PATH" serve "$WORK/reference/config.yml" > "$WORK/reference/server.log" 2>&1 &
     REF_PID=$!
 
     wait_ready berth "$BERTH_PID" "$BERTH_PORT"
