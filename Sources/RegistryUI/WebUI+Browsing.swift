@@ -85,33 +85,34 @@ extension WebUI {
     }
 
     /// What the tag list shows of a manifest: its kind, the size of what it pulls, the
-    /// platforms of an index, and the creation time from an image's config.
-    private func summarize(_ stored: StoredManifest, in repository: RepositoryName) async -> (
-        kind: String, size: Int64?, platforms: String, created: String?
-    ) {
+    /// platforms of an index, and the creation time from an image's config. Remembered per
+    /// repository and digest once complete (a config that could not be read is tried again).
+    private func summarize(_ stored: StoredManifest, in repository: RepositoryName) async -> ManifestSummaries.Summary {
+        if let known = summaries.summary(of: stored.digest, in: repository) { return known }
         let kind = Format.kind(mediaType: stored.mediaType, artifactType: stored.artifactType)
         guard let manifest = try? Manifest(bytes: stored.bytes, contentType: stored.mediaType, maximumSize: .max) else {
-            return (kind, nil, "", nil)
+            return .init(kind: kind, size: nil, platforms: "", created: nil)
         }
         if kind == "index" {
             let index = try? JSONDecoder().decode(IndexDocument.self, from: Data(stored.bytes))
             let platforms = (index?.manifests ?? []).compactMap { $0.platform?.text }.filter { !$0.isEmpty }
             let size = manifest.children.reduce(Int64(0)) { $0 + $1.size }
-            return (kind, size, platforms.joined(separator: ", "), nil)
+            return remembered(.init(kind: kind, size: size, platforms: platforms.joined(separator: ", "), created: nil))
         }
         let size = manifest.layers.reduce(manifest.config?.size ?? 0) { $0 + $1.size }
-        guard let config = manifest.config else { return (kind, size, "", nil) }
-        if let known = configs.summary(of: config.digest, in: repository) {
-            return (kind, size, known.platform, known.created)
+        guard let config = manifest.config else {
+            return remembered(.init(kind: kind, size: size, platforms: "", created: nil))
         }
         guard let bytes = try? await service.smallBlob(config.digest, in: repository, limit: 256 * 1024),
             let document = try? JSONDecoder().decode(ImageConfigDocument.self, from: Data(bytes))
-        else { return (kind, size, "", nil) }
-        let summary = ConfigSummaries.Summary(
-            created: Format.time(document.created),
-            platform: [document.os, document.architecture, document.variant].compactMap { $0 }.joined(separator: "/"))
-        configs.remember(summary, of: config.digest, in: repository)
-        return (kind, size, summary.platform, summary.created)
+        else { return .init(kind: kind, size: size, platforms: "", created: nil) }
+        let platform = [document.os, document.architecture, document.variant].compactMap { $0 }.joined(separator: "/")
+        return remembered(.init(kind: kind, size: size, platforms: platform, created: Format.time(document.created)))
+
+        func remembered(_ summary: ManifestSummaries.Summary) -> ManifestSummaries.Summary {
+            summaries.remember(summary, of: stored.digest, in: repository)
+            return summary
+        }
     }
 
     func image(_ request: Request, _ visitor: Visitor) async throws -> Response {

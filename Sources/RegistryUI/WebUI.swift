@@ -18,7 +18,7 @@ public struct WebUI: Sendable {
     let signer: SessionSigner
     let library: MustacheLibrary
     let logger: Logger
-    let configs = ConfigSummaries()
+    let summaries = ManifestSummaries()
 
     /// Repositories and tags per page.
     static let pageSize = 50
