@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -261,3 +262,34 @@ def test_bad_configurations_exit_2(tmp_path, source):
     same = subprocess.run([registryctl_binary(), "migrate", "--from", str(src.config_path), "--to",
                            str(src.config_path)], capture_output=True, text=True, timeout=60)
     assert same.returncode == 2 and "same stores" in same.stderr
+
+
+def test_while_the_source_serves_with_progress_on_a_terminal(tmp_path, source):
+    src, expected = source
+    live = RegistryProcess(tmp_path / "live")
+    shutil.copytree(src.root, live.root)
+    live.start()
+    try:
+        home = fs_registry(tmp_path, "home")
+        # Under script(1) stderr is a terminal: the progress line is drawn there.
+        command = (f"{registryctl_binary()} migrate --from {live.config_path} --to {home.config_path}")
+        result = subprocess.run(["script", "-qec", command, "/dev/null"], capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stdout
+        assert re.search(r"\[#{30}\] (\d+)/\1 blobs, [0-9.]+ KiB of [0-9.]+ KiB, .*/s, \d+s left", result.stdout), \
+            result.stdout
+        assert "0 problems" in result.stdout
+        # Without a terminal, no progress line.
+        quiet, report = migrate(live, home)
+        assert quiet.returncode == 0 and quiet.stderr == "" and report["blobsCopied"] == 0
+        # The source went on serving; what is pushed and re-tagged meanwhile comes with the next run.
+        assert snapshot(live) == expected
+        make_image(live, "team/new", tag="v1")
+        moved = make_image(live, "other/app", tag="stable")
+        again, report = migrate(live, home)
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert report["manifestsCopied"] == 2 and report["tagsCopied"] == 2 and report["blobsCopied"] == 6
+        now = snapshot(live)
+        assert now["other/app"]["tags"]["stable"] == moved.digest
+    finally:
+        live.stop()
+    assert seen_by(home) == now
