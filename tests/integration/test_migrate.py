@@ -7,6 +7,7 @@ copies only the rest, a corrupt source blob reported with what needs it while ev
 is copied, a dry run that changes nothing, and bad configurations."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -293,3 +294,55 @@ def test_while_the_source_serves_with_progress_on_a_terminal(tmp_path, source):
     finally:
         live.stop()
     assert seen_by(home) == now
+
+
+MIB = 1 << 20
+LARGE_BLOB_MIB = 256
+# Far below the blob: a migration that held a blob in memory would blow through it.
+MIGRATE_PEAK_LIMIT_MIB = 128
+
+
+def large_body(hasher):
+    block = hashlib.sha256(b"migrate").digest() * (MIB // 32)
+    for index in range(LARGE_BLOB_MIB):
+        chunk = index.to_bytes(8, "big") + block[8:]
+        hasher.update(chunk)
+        yield chunk
+
+
+def measured_migrate(source: RegistryProcess, destination: RegistryProcess, tmp_path: Path) -> tuple[dict, float]:
+    """Migrates under /usr/bin/time; returns the report and registryctl's peak RSS in MiB."""
+    peak = tmp_path / "peak"
+    result = subprocess.run(
+        ["/usr/bin/time", "-f", "%M", "-o", str(peak), registryctl_binary(), "migrate", "--from",
+         str(source.config_path), "--to", str(destination.config_path), "--json"],
+        capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads(result.stdout), int(peak.read_text().split()[-1]) / 1024
+
+
+def test_a_large_blob_is_streamed_in_flat_memory_both_ways(tmp_path, pg_server, s3_server):
+    src = RegistryProcess(tmp_path / "large").start()
+    try:
+        hasher = hashlib.sha256()
+        for _ in large_body(hasher):
+            pass
+        digest = "sha256:" + hasher.hexdigest()
+        response = http("POST", src, f"/v2/big/blobs/uploads/?digest={digest}", data=large_body(hashlib.sha256()),
+                        headers={"Content-Type": "application/octet-stream"}, timeout=300)
+        assert response.status_code == 201, response.text
+    finally:
+        src.stop()
+    cloud = pg_s3_registry(tmp_path, pg_server, s3_server, "cloud")
+    report, up = measured_migrate(src, cloud, tmp_path)  # filesystem -> S3: the file streamed into a multipart upload
+    assert report["blobsCopied"] == 1 and report["bytesCopied"] == LARGE_BLOB_MIB * MIB
+    home = fs_registry(tmp_path, "home")
+    report, down = measured_migrate(cloud, home, tmp_path)  # S3 -> filesystem: streamed through a spool file
+    assert report["blobsCopied"] == 1 and report["problems"] == []
+    assert up < MIGRATE_PEAK_LIMIT_MIB and down < MIGRATE_PEAK_LIMIT_MIB, f"peak RSS {up:.0f} and {down:.0f} MiB"
+    print(f"peak RSS migrating a {LARGE_BLOB_MIB} MiB blob: to S3 {up:.0f} MiB, from S3 {down:.0f} MiB")
+    hasher = hashlib.sha256()
+    with open(blob_file(home, digest), "rb") as copied:
+        while chunk := copied.read(MIB):
+            hasher.update(chunk)
+    assert "sha256:" + hasher.hexdigest() == digest
