@@ -1,3 +1,4 @@
+import Foundation
 import RegistryCore
 
 /// Everything one repository holds, as its metadata records it: what a copy of the repository
@@ -14,14 +15,18 @@ public struct RepositoryContents: Sendable, Equatable {
         }
     }
 
-    /// A tag and the manifest it names.
+    /// A tag, the manifest it names, and when a push last set it.
     public struct TagLink: Sendable, Equatable {
         public var name: String
         public var digest: Digest
+        /// ``TagSummary/pushedAt``: a copy sets tags oldest first, so that "newest first"
+        /// (the web UI, tag retention) keeps its order.
+        public var pushedAt: Date
 
-        public init(name: String, digest: Digest) {
+        public init(name: String, digest: Digest, pushedAt: Date) {
             self.name = name
             self.digest = digest
+            self.pushedAt = pushedAt
         }
     }
 

@@ -2,7 +2,8 @@ import RegistryCore
 
 extension StoreMigration {
     /// Stores the repository's manifests the destination lacks, each after the manifests it
-    /// names, then points every tag where the source points it.
+    /// names, then points every tag where the source points it, the least recently pushed
+    /// first (the destination stamps each with the time it is set, so their order holds).
     func copyManifests(
         _ repository: RepositoryName, _ contents: RepositoryContents, dryRun: Bool, into report: inout MigrationReport
     ) async throws {
@@ -45,7 +46,7 @@ extension StoreMigration {
                     detail: Self.describe(error) + Self.tagged(digest, contents)))
             }
         }
-        for tag in contents.tags {
+        for tag in contents.tags.sorted(by: { ($0.pushedAt, $0.name) < ($1.pushedAt, $1.name) }) {
             guard let name = try? Tag(tag.name), let manifest = parsed[tag.digest], present.contains(tag.digest) else {
                 report.problems.append(.init(
                     kind: "tag not copied", repository: repository.value, reference: tag.name,

@@ -1,3 +1,4 @@
+import Foundation
 import PostgresNIO
 import RegistryCore
 
@@ -25,13 +26,15 @@ extension PostgresMetadataStore: EnumerableMetadataStore {
                 if let digest = try? Digest(parsing: text) { manifests.append(digest) }
             }
             var tags: [RepositoryContents.TagLink] = []
-            for try await (name, text) in try await connection.query(
+            for try await (name, text, updated) in try await connection.query(
                 """
-                SELECT t.name, m.digest FROM tag t JOIN manifest m ON m.id = t.manifest_id
+                SELECT t.name, m.digest, t.updated_at FROM tag t JOIN manifest m ON m.id = t.manifest_id
                 WHERE t.repository_id = \(id) ORDER BY t.name
                 """, logger: self.logger
-            ).decode((String, String).self) {
-                if let digest = try? Digest(parsing: text) { tags.append(.init(name: name, digest: digest)) }
+            ).decode((String, String, Double).self) {
+                if let digest = try? Digest(parsing: text) {
+                    tags.append(.init(name: name, digest: digest, pushedAt: Date(timeIntervalSince1970: updated)))
+                }
             }
             return RepositoryContents(blobs: blobs, manifests: manifests, tags: tags)
         }

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import RegistryCore
 
@@ -22,12 +23,13 @@ extension SQLiteMetadataStore: EnumerableMetadataStore {
             let tags = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT t.name, m.digest FROM tag t JOIN manifest m ON m.id = t.manifest_id
+                    SELECT t.name, m.digest, t.updated_at FROM tag t JOIN manifest m ON m.id = t.manifest_id
                     WHERE t.repository_id = ? ORDER BY t.name
                     """, arguments: [id]
             ).compactMap { row -> RepositoryContents.TagLink? in
                 guard let digest = try? Digest(parsing: row[1] as String) else { return nil }
-                return RepositoryContents.TagLink(name: row[0], digest: digest)
+                return RepositoryContents.TagLink(
+                    name: row[0], digest: digest, pushedAt: Date(timeIntervalSince1970: row[2]))
             }
             return RepositoryContents(blobs: blobs, manifests: manifests, tags: tags)
         }
