@@ -83,7 +83,9 @@ struct Migrate: AsyncParsableCommand {
         lines.append(
             "migrate\(dryRun ? " (dry run)" : "") from \(from) to \(to): \(report.repositories) repositories; \(verb) "
                 + "\(report.blobsCopied) blobs (\(Console.bytes(report.bytesCopied)), \(report.blobsLinked) hard-linked), "
-                + "\(report.manifestsCopied) manifests, \(report.tagsCopied) tags; \(report.blobsShared) blobs shared; "
+                + "\(report.manifestsCopied) manifests"
+                + (report.manifestsWithoutContent > 0 ? " (\(report.manifestsWithoutContent) without their blobs, as in the source)" : "")
+                + ", \(report.tagsCopied) tags; \(report.blobsShared) blobs shared; "
                 + "\(report.blobsSkipped + report.manifestsSkipped + report.tagsSkipped) already there; "
                 + "\(report.problems.count) problems; \(String(format: "%.1f", report.seconds))s, "
                 + "\(Console.bytes(Int64(rate)))/s verified")

@@ -23,6 +23,10 @@ public struct MigrationReport: Sendable, Codable {
     public var bytesVerified: Int64 = 0
     public var manifestsCopied = 0
     public var manifestsSkipped = 0
+    /// Manifests copied, of those counted in ``manifestsCopied``, that the source holds without
+    /// some of their blobs or child manifests (a pull-through cache's, fetched from the upstream
+    /// when a client asks): the destination holds them the same way.
+    public var manifestsWithoutContent = 0
     public var tagsCopied = 0
     public var tagsSkipped = 0
     public var problems: [Problem] = []

@@ -8,11 +8,24 @@ extension StoreMigration {
         _ repository: RepositoryName, _ contents: RepositoryContents, dryRun: Bool, into report: inout MigrationReport
     ) async throws {
         let linked = Set(contents.blobs.map(\.digest))
+        let held = Set(contents.manifests)
         var parsed: [Digest: Manifest] = [:]
+        var deferred = Set<Digest>()
         for digest in contents.manifests {
             do {
                 guard let stored = try await source.metadata.manifest(.digest(digest), in: repository) else { continue }
-                parsed[digest] = try Self.manifest(stored, linked: linked)
+                let manifest = try Self.manifest(stored, linked: linked)
+                // A pull-through cache's manifest, stored before its blobs and children came
+                // from the upstream (or after fsck forgot blobs whose bytes were lost): the
+                // source holds it without them, and so will the destination.
+                if manifest.requiredBlobs.contains(where: { !linked.contains($0.digest) })
+                    || manifest.requiredChildren.contains(where: { !held.contains($0.digest) })
+                {
+                    parsed[digest] = manifest.fetchingReferencesLater()
+                    deferred.insert(digest)
+                } else {
+                    parsed[digest] = manifest
+                }
             } catch let error as RegistryError {
                 report.problems.append(.init(
                     kind: "invalid manifest", repository: repository.value, reference: digest.description,
@@ -31,20 +44,19 @@ extension StoreMigration {
                 present.insert(digest)
                 continue
             }
-            if dryRun {
-                report.manifestsCopied += 1
-                present.insert(digest)
-                continue
+            if !dryRun {
+                do {
+                    try await destination.metadata.putManifest(manifest, in: repository, tag: nil)
+                } catch let error as RegistryError {
+                    report.problems.append(.init(
+                        kind: "manifest not copied", repository: repository.value, reference: digest.description,
+                        detail: Self.describe(error) + Self.tagged(digest, contents)))
+                    continue
+                }
             }
-            do {
-                try await destination.metadata.putManifest(manifest, in: repository, tag: nil)
-                report.manifestsCopied += 1
-                present.insert(digest)
-            } catch let error as RegistryError {
-                report.problems.append(.init(
-                    kind: "manifest not copied", repository: repository.value, reference: digest.description,
-                    detail: Self.describe(error) + Self.tagged(digest, contents)))
-            }
+            report.manifestsCopied += 1
+            if deferred.contains(digest) { report.manifestsWithoutContent += 1 }
+            present.insert(digest)
         }
         for tag in contents.tags.sorted(by: { ($0.pushedAt, $0.name) < ($1.pushedAt, $1.name) }) {
             guard let name = try? Tag(tag.name), let manifest = parsed[tag.digest], present.contains(tag.digest) else {
