@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RegistryCore
 import RegistryStorage
 
 struct Migrate: AsyncParsableCommand {
@@ -34,17 +35,24 @@ struct Migrate: AsyncParsableCommand {
     func run() async throws {
         let sourceConfiguration = try OpenedStorage.loadConfiguration(from)
         let destinationConfiguration = try OpenedStorage.loadConfiguration(to)
+        // Blobs may stay where they are (one bucket for both: only the metadata moves), but a
+        // copy into the metadata it reads from would find everything there and copy nothing.
+        let metadata = Self.metadataLocation(sourceConfiguration)
+        guard metadata != Self.metadataLocation(destinationConfiguration) else {
+            Console.error("--from and --to use the same metadata store (\(metadata))")
+            throw ExitCode(2)
+        }
         let source = try await open(sourceConfiguration.storage.rootDirectory) {
             try await RegistryStores.open(sourceConfiguration)
         }
-        let destination = try await open(destinationConfiguration.storage.rootDirectory) {
-            try await RegistryStores.open(destinationConfiguration)
-        }
-        guard source.description != destination.description else {
-            Console.error("--from and --to name the same stores (\(source.description))")
+        let destination: RegistryStores
+        do {
+            destination = try await open(destinationConfiguration.storage.rootDirectory) {
+                try await RegistryStores.open(destinationConfiguration)
+            }
+        } catch {
             try? await source.close()
-            try? await destination.close()
-            throw ExitCode(2)
+            throw error
         }
         let spoolDirectory = (spool ?? NSTemporaryDirectory()) + "/berth-migrate-\(getpid())"
         defer { try? FileManager.default.removeItem(atPath: spoolDirectory) }
@@ -53,10 +61,17 @@ struct Migrate: AsyncParsableCommand {
         do {
             report = try await StoreMigration(from: source, to: destination, spoolDirectory: spoolDirectory)
                 .run(dryRun: dryRun) { bar.show($0) }
+        } catch {
+            Console.error("migrate failed: \(error)")
+            try? await source.close()
+            try? await destination.close()
+            throw ExitCode.failure
+        }
+        do {
             try await source.close()
             try await destination.close()
         } catch {
-            Console.error("migrate failed: \(error)")
+            Console.error("closing the stores failed: \(error)")
             throw ExitCode.failure
         }
         if json {
@@ -65,6 +80,12 @@ struct Migrate: AsyncParsableCommand {
             print(summary(report, from: source.description, to: destination.description))
         }
         if !report.problems.isEmpty { throw ExitCode.failure }
+    }
+
+    /// Where a configuration's metadata lives: the PostgreSQL database, or the SQLite file.
+    static func metadataLocation(_ configuration: RegistryConfiguration) -> String {
+        if configuration.database.enabled { return "postgresql \(configuration.database.description)" }
+        return "sqlite " + URL(fileURLWithPath: configuration.databasePath).standardizedFileURL.resolvingSymlinksInPath().path
     }
 
     private func open(_ root: String, _ opening: () async throws -> RegistryStores) async throws -> RegistryStores {

@@ -262,7 +262,46 @@ def test_bad_configurations_exit_2(tmp_path, source):
     assert result.returncode == 2, result.stderr
     same = subprocess.run([registryctl_binary(), "migrate", "--from", str(src.config_path), "--to",
                            str(src.config_path)], capture_output=True, text=True, timeout=60)
-    assert same.returncode == 2 and "same stores" in same.stderr
+    assert same.returncode == 2 and "same metadata store" in same.stderr
+    # Another configuration over the same SQLite file (blobs in S3 instead) is refused too.
+    other = tmp_path / "other.yml"
+    other.write_text(src.config_path.read_text().replace("  delete:\n", "  s3:\n    bucket: b\n    region: us-east-1\n"
+                                                          "    regionendpoint: http://127.0.0.1:9\n  delete:\n", 1))
+    assert "s3:" in other.read_text()
+    shared = subprocess.run([registryctl_binary(), "migrate", "--from", str(src.config_path), "--to", str(other)],
+                            capture_output=True, text=True, timeout=60)
+    assert shared.returncode == 2 and "same metadata store" in shared.stderr, shared.stderr
+
+
+def test_sqlite_to_postgres_keeping_the_bucket_moves_only_the_metadata(tmp_path, pg_server, s3_server):
+    bucket = s3_server.make_bucket()
+    port = free_port()
+    src = RegistryProcess(tmp_path / "single", config_text=f"""version: 0.1
+storage:
+  filesystem:
+    rootdirectory: {tmp_path / 'single' / 'data'}
+{s3_server.config(bucket, redirect=False)}http:
+  addr: 127.0.0.1:{port}
+  headers:
+    X-Content-Type-Options: [nosniff]
+""")
+    src.port = port
+    src.start()
+    try:
+        fill(src)
+        expected = snapshot(src)
+    finally:
+        src.stop()
+    keys = sorted(s3_server.keys(bucket))
+    cloud = pg_s3_registry(tmp_path, pg_server, s3_server, "cloud")
+    cloud.config_path.write_text(cloud.config_path.read_text().replace(f"bucket: {cloud.bucket}", f"bucket: {bucket}"))
+    result, report = migrate(src, cloud)
+    assert result.returncode == 0, result.stdout + result.stderr
+    # Every blob verified, none copied: the bytes are where they were.
+    assert report["blobsCopied"] == 0 and report["blobsShared"] == 18 and report["bytesVerified"] > 0
+    assert report["manifestsCopied"] == 7 and report["problems"] == []
+    assert sorted(s3_server.keys(bucket)) == keys
+    assert seen_by(cloud) == expected
 
 
 def test_while_the_source_serves_with_progress_on_a_terminal(tmp_path, source):

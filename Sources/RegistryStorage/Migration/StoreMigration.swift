@@ -32,9 +32,12 @@ public struct StoreMigration: Sendable {
         var report = MigrationReport(dryRun: dryRun)
         var repositories: [(name: RepositoryName, contents: RepositoryContents)] = []
         for name in try await allRepositories() {
-            guard let repository = try? RepositoryName(name),
-                let contents = try await source.metadata.contents(of: repository)
-            else { continue }
+            guard let repository = try? RepositoryName(name) else {
+                report.problems.append(.init(kind: "bad name", repository: name, reference: "", detail: "not a valid repository name"))
+                continue
+            }
+            // Nil when the repository went away since the listing (deleted while the source serves).
+            guard let contents = try await source.metadata.contents(of: repository) else { continue }
             repositories.append((repository, contents))
         }
         report.repositories = repositories.count
@@ -122,16 +125,16 @@ public struct StoreMigration: Sendable {
     }
 
     /// Links one blob into every repository that needs it, copying its bytes first unless the
-    /// destination has them already (another repository's, or a run cut short).
+    /// destination has them already (another repository's, a run cut short, or a bucket or
+    /// directory the two configurations share, when only the metadata moves).
     private func bring(
         _ digest: Digest, size: Int64, into repositories: [RepositoryName], dryRun: Bool
     ) async throws -> BlobOutcome {
         var outcome = BlobOutcome(digest: digest, size: size)
         var remaining = repositories[...]
         guard let first = remaining.first else { return outcome }
-        if try await destination.blobs.size(of: digest) != nil,
-            dryRun ? true : try await destination.metadata.mountBlobFromAnyRepository(digest, into: first)
-        {
+        let bytesThere = try await destination.blobs.size(of: digest) != nil
+        if bytesThere, dryRun ? true : try await destination.metadata.mountBlobFromAnyRepository(digest, into: first) {
             remaining = remaining.dropFirst()
             outcome.shared += 1
         } else {
@@ -144,11 +147,14 @@ public struct StoreMigration: Sendable {
                 return outcome
             }
             outcome.verifiedBytes = size
-            outcome.placed = true
+            // Bytes already there without a row are recorded, not copied again.
+            outcome.placed = !bytesThere
+            if bytesThere { outcome.shared += 1 }
             guard let verified else { return outcome }
             defer { verified.remove() }
-            outcome.linked = try await BlobUploads(blobs: destination.blobs, metadata: destination.metadata)
+            let linked = try await BlobUploads(blobs: destination.blobs, metadata: destination.metadata)
                 .storeFile(at: verified.path, as: digest, size: size, in: first)
+            outcome.linked = linked && !bytesThere
             remaining = remaining.dropFirst()
         }
         for repository in remaining {
