@@ -33,8 +33,8 @@ struct SourceBlob: Sendable {
             if let directory = blobs as? FilesystemBlobStore {
                 let path = directory.path(of: digest)
                 guard let actual = try POSIXFile.size(path) else { throw Refusal(kind: "missing blob", detail: "no file") }
-                try check(actual: try await hash(FileChunks(path: path, size: actual), algorithm: digest.algorithm),
-                    size: actual, expected: digest, recorded: size)
+                let hashed = try await FileChunks.digest(of: path, size: actual, algorithm: digest.algorithm)
+                try check(actual: hashed, expected: digest, recorded: size)
                 return keep ? Verified(path: path, spool: nil) : nil
             }
             guard let reader = try await blobs.open(digest, range: 0..<size) else {
@@ -49,7 +49,7 @@ struct SourceBlob: Sendable {
                     total += Int64(chunk.readableBytes)
                     try await spool?.append(chunk)
                 }
-                try check(actual: (hasher.finalize(), total), size: total, expected: digest, recorded: size)
+                try check(actual: (hasher.finalize(), total), expected: digest, recorded: size)
                 spool?.finish(.success(()))
                 return spool.map { Verified(path: $0.path, spool: $0) }
             } catch {
@@ -64,20 +64,12 @@ struct SourceBlob: Sendable {
         }
     }
 
-    private func hash(_ chunks: FileChunks, algorithm: DigestAlgorithm) async throws -> (Digest, Int64) {
-        var hasher = DigestHasher(algorithm)
-        var total: Int64 = 0
-        for try await chunk in chunks {
-            chunk.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
-            total += Int64(chunk.readableBytes)
+    private func check(actual: (digest: Digest, size: Int64), expected: Digest, recorded: Int64) throws {
+        guard actual.size == recorded else {
+            throw Refusal(kind: "corrupt blob", detail: "\(actual.size) bytes where \(recorded) are recorded")
         }
-        return (hasher.finalize(), total)
-    }
-
-    private func check(actual: (Digest, Int64), size: Int64, expected: Digest, recorded: Int64) throws {
-        guard actual.1 == recorded else {
-            throw Refusal(kind: "corrupt blob", detail: "\(actual.1) bytes where \(recorded) are recorded")
+        guard actual.digest == expected else {
+            throw Refusal(kind: "corrupt blob", detail: "the bytes hash to \(actual.digest)")
         }
-        guard actual.0 == expected else { throw Refusal(kind: "corrupt blob", detail: "the bytes hash to \(actual.0)") }
     }
 }
