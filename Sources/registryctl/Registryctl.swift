@@ -10,7 +10,7 @@ struct Registryctl: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             GarbageCollect.self, Fsck.self, Backup.self, Import.self, Health.self, Certs.self, HTPasswd.self, Audit.self,
-            DatabaseCommand.self,
+            DatabaseCommand.self, Migrate.self,
         ])
 
     /// Runs the command line, with exit status 2 for bad arguments (ArgumentParser's own is 64).

@@ -70,7 +70,7 @@ public struct MetadataSnapshot: Sendable {
 
 /// Every metadata store serves the registry and its maintenance commands.
 public typealias MaintainableMetadataStore = MetadataStore & CollectableMetadataStore & CheckableMetadataStore
-    & StatisticsSource & BrowsingMetadataStore
+    & StatisticsSource & BrowsingMetadataStore & EnumerableMetadataStore
 
 /// What the registry holds, counted from the database for the metrics endpoint.
 public struct RegistryStatistics: Sendable, Equatable {

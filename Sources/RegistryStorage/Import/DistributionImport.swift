@@ -237,14 +237,8 @@ public struct DistributionImport: Sendable {
     /// Nil when the file hashes to its digest, else what is wrong.
     private func verify(_ digest: Digest, size: Int64?) async throws -> String? {
         guard let size else { return "missing blob" }
-        let path = tree.blobPath(digest)
-        var hasher = DigestHasher(digest.algorithm)
-        var total: Int64 = 0
-        for try await chunk in try FileChunks(path: path, size: size) {
-            chunk.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
-            total += Int64(chunk.readableBytes)
-        }
-        return total == size && hasher.finalize() == digest ? nil : "corrupt blob"
+        let actual = try await FileChunks.digest(of: tree.blobPath(digest), size: size, algorithm: digest.algorithm)
+        return actual.size == size && actual.digest == digest ? nil : "corrupt blob"
     }
 
     /// Images, then indexes (whose children must be there first), then tags.
