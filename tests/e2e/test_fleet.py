@@ -76,14 +76,21 @@ def expect(resp: requests.Response, status: int) -> requests.Response:
 
 
 def push_blob(session: requests.Session, base: str, repo: str, data: bytes, *, chunk: int = 0,
-              check_first: bool = True) -> None:
-    """Like docker: HEAD first (skip if present), else POST + PATCHes + PUT."""
+              check_first: bool = True, mount_from: str | None = None) -> None:
+    """Like docker: HEAD first (skip if present), or a cross-repository mount (201: done,
+    202: upload), else POST + PATCHes + PUT."""
     digest = sha256(data)
-    if check_first:
-        head = session.head(f"{base}/v2/{repo}/blobs/{digest}", timeout=60)
-        if head.status_code == 200:
+    if mount_from is not None:
+        resp = session.post(f"{base}/v2/{repo}/blobs/uploads/?mount={digest}&from={mount_from}", timeout=60)
+        if resp.status_code == 201:
             return
-    resp = expect(session.post(f"{base}/v2/{repo}/blobs/uploads/", timeout=60), 202)
+        expect(resp, 202)
+    else:
+        if check_first:
+            head = session.head(f"{base}/v2/{repo}/blobs/{digest}", timeout=60)
+            if head.status_code == 200:
+                return
+        resp = expect(session.post(f"{base}/v2/{repo}/blobs/uploads/", timeout=60), 202)
     location = urljoin(base + "/", resp.headers["Location"])
     step = chunk or len(data) or 1
     for offset in range(0, len(data), step):
@@ -95,11 +102,13 @@ def push_blob(session: requests.Session, base: str, repo: str, data: bytes, *, c
     expect(session.put(f"{location}{sep}digest={digest}", headers=OCTETS, timeout=120), 201)
 
 
-def push_image(session, base: str, repo: str, tag: str, blobs: list[bytes], *, chunk: int = 0) -> bytes:
-    """Push blobs[0] as config and the rest as layers, then the manifest under `tag`;
-    returns the manifest body once it was acknowledged with 201."""
-    for blob in blobs:
-        push_blob(session, base, repo, blob, chunk=chunk)
+def push_image(session, base: str, repo: str, tag: str, blobs: list[bytes], *, chunk: int = 0,
+               mount_from: str | None = None, mountable: int = 0) -> bytes:
+    """Push blobs[0] as config and the rest as layers (the first `mountable` layers by a mount
+    from `mount_from`), then the manifest under `tag`; returns the manifest body once it was
+    acknowledged with 201."""
+    for i, blob in enumerate(blobs):
+        push_blob(session, base, repo, blob, chunk=chunk, mount_from=mount_from if 1 <= i <= mountable else None)
     body = image_manifest(OCI_MANIFEST, blobs[0], blobs[1:], annotations={"tag": tag})
     resp = session.put(f"{base}/v2/{repo}/manifests/{tag}", data=body,
                        headers={"Content-Type": OCI_MANIFEST}, timeout=120)
@@ -178,6 +187,24 @@ def test_chunked_push_across_three_nodes_then_pull_from_each(fleet):
     assert 'registry_s3_requests_total{operation="complete_multipart_upload"' in a.metrics()
 
 
+# --------------------------------------------------------------------------- fsck on PG + S3
+
+def test_fsck_finds_a_blob_missing_from_the_bucket(fleet):
+    """fsck works on the fleet's stores: clean, then a layer object removed behind the
+    registry's back is reported (and the image it belongs to)."""
+    node = fleet.nodes[0]
+    image = make_image(node, "fleet/fsck", tag="v1")
+    assert_fsck_clean(fleet)
+    layer = sha256(image.layers[0])
+    key = f"docker/registry/v2/blobs/sha256/{layer[7:9]}/{layer[7:]}/data"
+    assert key in fleet.s3.keys(fleet.bucket, "docker/")
+    gone = fleet.s3._curl("DELETE", f"/{fleet.bucket}/{key}")
+    assert gone.stdout.rstrip().endswith("204"), gone.stdout
+    result = fleet.ctl("fsck", "--json")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert layer in result.stdout, result.stdout
+
+
 # --------------------------------------------------------------------------- round robin
 
 def test_the_load_balancer_spreads_one_clients_requests_over_every_node(fleet):
@@ -249,7 +276,11 @@ class Pushers:
             blobs = [config, *rng.sample(self.pool, 2), os.urandom(size)]
             for attempt in range(self.attempts):
                 try:
-                    body = push_image(session, self.base, repo, tag, blobs, chunk=rng.choice([0, 2 << 20]))
+                    # Half the time the shared layers are mounted from another repository
+                    # (docker's cross-repository mount), which races gc like a HEAD does.
+                    other = f"fleet/p{(worker + 1) % 3}" if rng.random() < 0.5 else None
+                    body = push_image(session, self.base, repo, tag, blobs, chunk=rng.choice([0, 2 << 20]),
+                                      mount_from=other, mountable=2)
                 except (PushRefused, requests.ConnectionError) as refused:
                     with self.lock:
                         self.refused[type(refused).__name__] += 1
