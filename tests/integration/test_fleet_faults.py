@@ -1,8 +1,8 @@
-"""Faults a fleet node meets at start and while serving (issue 12): wrong S3 credentials or a
-missing bucket at start (one line naming the bucket and the access key id, never the secret;
-exit status 2), and both stores of a PostgreSQL + S3 node: the database stopped while it
-serves answers 503 UNAVAILABLE with Retry-After, and the node recovers once it is back.
-(The database unreachable at start is test_postgres_storage.py's.)"""
+"""Faults a fleet node (PostgreSQL + S3) meets at start and while serving (issue 12): wrong
+S3 credentials or a missing bucket at start (one line naming the bucket and the access key id,
+never the secret; exit status 2), the database unreachable at start (one line, exit status 2),
+and the database stopped while the node serves (503 UNAVAILABLE with Retry-After; the node
+recovers once it is back, with no restart of its own)."""
 from __future__ import annotations
 
 import subprocess
@@ -75,6 +75,20 @@ def test_a_missing_bucket_at_start_exits_2(tmp_path, s3_server):
     assert code == 2, out
     assert "berth-no-such-bucket" in out and "does not exist" in out, out
     assert s3_server.secret_key not in out
+
+
+def test_database_unreachable_at_start_of_a_postgres_and_s3_node(tmp_path, pg_server, s3_server):
+    """Nothing listens on the database's port: one line, exit status 2, within connecttimeout,
+    without the password."""
+    bucket = s3_server.make_bucket()
+    config = s3_config(tmp_path, s3_server, bucket, access_key=s3_server.access_key, secret_key=s3_server.secret_key,
+                       extra=pg_server.config("berth", port=free_port(), connecttimeout="3s"))
+    started = time.monotonic()
+    code, out = start_failure(config)
+    assert code == 2, out
+    assert out.strip().count("\n") == 0 and "cannot reach the database" in out, out
+    assert pg_server.password not in out
+    assert time.monotonic() - started < 30
 
 
 def test_database_stopped_under_a_postgres_and_s3_node_then_restarted(tmp_path, s3_server):
