@@ -31,6 +31,7 @@ packages=(
   strace    # tests/integration/test_durability_trace.py
   chromium chromium-driver  # tests/e2e/test_ui_browser.py: the web UI in a headless browser
   postgresql-15  # scripts/postgres-server.sh: the PostgreSQL metadata store's tests (initdb, postgres)
+  haproxy  # tests/e2e/test_fleet.py: three registryd behind deploy/fleet/haproxy.cfg
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -5,6 +5,7 @@
 #
 #   scripts/postgres-server.sh start DIR   # prints PG_TEST_HOST=... PG_TEST_PORT=... lines for eval
 #   scripts/postgres-server.sh stop DIR    # stops the server by its PID
+#   scripts/postgres-server.sh resume DIR  # starts a stopped cluster again: same data, same port
 #
 # Needs Debian's postgresql-15 (scripts/install-test-deps.sh).
 set -euo pipefail
@@ -85,8 +86,28 @@ ENV
   cat "$dir/env"
 }
 
+# The database coming back after an outage (tests of what registryd does meanwhile and after).
+resume() {
+  dir=$(cd "$dir" && pwd)
+  local port
+  port=$(sed -n 's/^PG_TEST_PORT=//p' "$dir/env")
+  [ -n "$port" ] || { echo "postgres-server: no cluster in $dir to resume" >&2; exit 1; }
+  setsid setpriv --reuid "$os_user" --regid "$os_user" --init-groups -- \
+    "$bin/postgres" -D "$dir/data" -p "$port" -k "$dir/run" -c listen_addresses=127.0.0.1 \
+    -c fsync=on -c synchronous_commit=on -c max_connections=300 \
+    >>"$dir/postgres.log" 2>&1 < /dev/null &
+  echo $! > "$dir/postgres.pid"
+  for _ in $(seq 300); do
+    if "$bin/pg_isready" -q -h 127.0.0.1 -p "$port"; then cat "$dir/env"; return; fi
+    sleep 0.1
+  done
+  echo "postgres-server: postgres did not come back; log in $dir/postgres.log" >&2
+  exit 1
+}
+
 case $command in
   start) start ;;
   stop) stop ;;
-  *) echo "usage: postgres-server.sh start|stop DIR" >&2; exit 2 ;;
+  resume) resume ;;
+  *) echo "usage: postgres-server.sh start|stop|resume DIR" >&2; exit 2 ;;
 esac

@@ -139,11 +139,25 @@ public struct S3Client: Sendable {
         for (name, value) in signer.authorizationHeaders(for: signed, payloadHash: payloadHash, date: Date()) {
             request.headers.add(name: name, value: value)
         }
-        let response = try await httpClient.execute(request, deadline: .distantFuture, logger: logger)
+        let started = ContinuousClock.now
+        let response: HTTPClientResponse
+        do {
+            response = try await httpClient.execute(request, deadline: .distantFuture, logger: logger)
+        } catch {
+            S3RequestMetrics.record(method, query: query, headers: headers, status: nil, nanoseconds: Self.since(started))
+            throw error
+        }
+        S3RequestMetrics.record(
+            method, query: query, headers: headers, status: Int(response.status.code), nanoseconds: Self.since(started))
         guard (200..<300).contains(response.status.code) || response.status.code == 206 else {
             throw await Self.error(from: response, method: method)
         }
         return response
+    }
+
+    static func since(_ start: ContinuousClock.Instant) -> Int64 {
+        let elapsed = ContinuousClock.now - start
+        return elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
     }
 
     /// Reads a whole (small) XML answer; S3 may also answer 200 with an `<Error>` body

@@ -44,6 +44,10 @@ struct Registryd: AsyncParsableCommand {
             // Unreachable database, or a schema this build does not serve: one line, status 2.
             logger.critical("\(error)")
             throw ExitCode(2)
+        } catch let error as S3StartupFailure {
+            // A missing bucket or refused credentials: one line naming the key id, status 2.
+            logger.critical("\(error)")
+            throw ExitCode(2)
         }
     }
 }

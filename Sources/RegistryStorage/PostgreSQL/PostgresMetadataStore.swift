@@ -97,7 +97,7 @@ public final class PostgresMetadataStore: Sendable {
         _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
         let attempt: @Sendable () async throws -> T = { [client, logger] in
-            try await client.withConnection { connection in
+            try await client.withConnection { connection in try await PostgresPoolMetrics.leased {
                 try await connection.query("BEGIN", logger: logger)
                 do {
                     switch locking {
@@ -126,8 +126,27 @@ public final class PostgresMetadataStore: Sendable {
                     }
                     throw error
                 }
-            }
+            } }
         }
+        let started = ContinuousClock.now
+        do {
+            let value = try await retryingTransaction(deadline: deadline, attempt)
+            PostgresPoolMetrics.transaction(.ok, nanoseconds: PostgresPoolMetrics.since(started))
+            return value
+        } catch let error as PostgresFailure {
+            PostgresPoolMetrics.transaction(.failed, nanoseconds: PostgresPoolMetrics.since(started))
+            throw error
+        } catch {
+            PostgresPoolMetrics.transaction(.refused, nanoseconds: PostgresPoolMetrics.since(started))
+            throw error
+        }
+    }
+
+    /// `attempt`, again after a failure worth retrying (a dropped connection, a serialization
+    /// failure), at most three times.
+    private func retryingTransaction<T: Sendable>(
+        deadline: Bool, _ attempt: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
         var tries = 0
         while true {
             tries += 1

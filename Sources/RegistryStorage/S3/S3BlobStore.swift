@@ -43,7 +43,7 @@ public final class S3BlobStore: BlobStore {
         do {
             try await s3.headBucket()
         } catch {
-            throw S3StoreFailure(error, doing: "opening bucket \(settings.bucket)")
+            throw S3StartupFailure(error, settings: settings)
         }
     }
 
