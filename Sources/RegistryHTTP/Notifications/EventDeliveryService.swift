@@ -34,7 +34,7 @@ struct EventDeliveryService: Service {
     static let retryPause: Duration = .milliseconds(100)
 
     /// Long enough for a round (one POST within `timeout`) and a renewal.
-    var lease: Duration { endpoint.timeout * 2 + .seconds(10) }
+    var lease: Duration { endpoint.timeout * 2 + .seconds(3) }
 
     func run() async throws {
         let metrics = EndpointMetrics(endpoint: endpoint.name)

@@ -1,0 +1,240 @@
+"""Event notifications (`notifications.endpoints`, as Distribution reads them): a real webhook
+receiver on loopback records what registryd posts for pushes, pulls, mounts and deletes, in
+Distribution's envelope. Pushes and deletes are written to an outbox in the change's own
+transaction, so a receiver that is down and a registryd killed with -9 meanwhile lose none:
+after both come back every event arrives exactly once (a repeat only with the same id), in
+order. Ignored actions and media types are honoured per endpoint; configured headers arrive."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from helpers import (OCI_MANIFEST, assert_status, config_blob, get_blob, get_manifest, http,
+                     image_manifest, push_blob, put_manifest, rand_bytes, sha256, uniq)
+from registry import free_port
+
+ENVELOPE = "application/vnd.docker.distribution.events.v1+json"
+SECRET = "Bearer s3cr3t-n0t-in-any-log-5d1e"
+BLOB = "application/octet-stream"
+
+
+class Receiver:
+    """A webhook endpoint: records every POST (headers and envelope) and answers 200.
+    stop() closes its socket (connections are refused, as for a receiver that is down);
+    start() listens on the same port again."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.posts: list[tuple[dict, dict]] = []
+        self.lock = threading.Lock()
+        self.server = None
+        self.thread = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/events"
+
+    def start(self) -> "Receiver":
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                with receiver.lock:
+                    receiver.posts.append((dict(self.headers), json.loads(body)))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        ThreadingHTTPServer.allow_reuse_address = True
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.thread.join(10)
+            self.server = None
+
+    def events(self) -> list[dict]:
+        with self.lock:
+            return [event for _, envelope in self.posts for event in envelope["events"]]
+
+    def wait_for(self, predicate, timeout: float = 30.0) -> list[dict]:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            events = self.events()
+            if predicate(events):
+                return events
+            time.sleep(0.1)
+        raise AssertionError(f"events not as expected after {timeout}s: {json.dumps(self.events(), indent=1)[:4000]}")
+
+
+@pytest.fixture
+def receivers():
+    started = [Receiver().start(), Receiver().start()]
+    yield started
+    for receiver in started:
+        receiver.stop()
+
+
+def notifications_config(everything: Receiver, quiet: Receiver) -> str:
+    return f"""notifications:
+  endpoints:
+    - name: everything
+      url: {everything.url}
+      headers:
+        Authorization: [{SECRET}]
+        X-Berth-Test: [one, two]
+      timeout: 1s
+      threshold: 2
+      backoff: 300ms
+    - name: quiet
+      url: {quiet.url}
+      timeout: 1s
+      ignoredmediatypes: [{BLOB}]
+      ignore:
+        actions: [pull]
+    - name: off
+      url: http://127.0.0.1:9/never
+      disabled: true
+"""
+
+
+def unique(events: list[dict]) -> list[dict]:
+    """Events by first arrival; a repeat must be the same event (same id, same content)."""
+    seen: dict[str, dict] = {}
+    result = []
+    for event in events:
+        if event["id"] in seen:
+            assert seen[event["id"]] == event, "two different events with one id"
+            continue
+        seen[event["id"]] = event
+        result.append(event)
+    return result
+
+
+def key(event: dict) -> tuple:
+    target = event["target"]
+    return (event["action"], target.get("repository"), target.get("digest"), target.get("tag"))
+
+
+def push_image(reg, name: str, tag: str) -> tuple[list[tuple], bytes]:
+    """Config, one layer, then the manifest under `tag`: the push events expected, in order."""
+    config = config_blob(tag)
+    layer = rand_bytes(1500)
+    push_blob(reg, name, config)
+    push_blob(reg, name, layer)
+    body = image_manifest(OCI_MANIFEST, config, [layer])
+    assert_status(put_manifest(reg, name, tag, body, OCI_MANIFEST), 201)
+    expected = [("push", name, sha256(config), None), ("push", name, sha256(layer), None),
+                ("push", name, sha256(body), tag)]
+    return expected, body
+
+
+def test_push_pull_delete_envelope(make_registry, receivers):
+    everything, quiet = receivers
+    reg = make_registry(extra_config=notifications_config(everything, quiet)).start()
+    name = uniq("notify")
+    expected, body = push_image(reg, name, "v1")
+    digest = sha256(body)
+    assert_status(get_manifest(reg, name, "v1", accept=OCI_MANIFEST), 200)
+    layer_digest = expected[1][2]
+    assert_status(get_blob(reg, name, layer_digest), 200)
+    assert_status(http("DELETE", reg, f"/v2/{name}/manifests/v1"), 202)
+
+    events = everything.wait_for(lambda e: len(unique(e)) >= 6)
+    time.sleep(1.5)  # nothing more arrives
+    events = unique(everything.events())
+    pushes_deletes = [key(e) for e in events if e["action"] != "pull"]
+    assert pushes_deletes == expected + [("delete", name, None, "v1")]
+    pulls = [key(e) for e in events if e["action"] == "pull"]
+    assert sorted(pulls, key=str) == sorted([("pull", name, digest, "v1"), ("pull", name, layer_digest, None)], key=str)
+
+    # The envelope and the request as Distribution sends them.
+    headers, envelope = everything.posts[0]
+    assert headers["Content-Type"] == ENVELOPE
+    assert headers["Authorization"] == SECRET
+    assert set(envelope) == {"events"}
+    manifest_push = next(e for e in events if e["action"] == "push" and e["target"].get("tag") == "v1")
+    target = manifest_push["target"]
+    assert target["mediaType"] == OCI_MANIFEST
+    assert target["size"] == target["length"] == len(body)
+    assert target["url"] == f"{reg.url}/v2/{name}/manifests/{digest}"
+    assert manifest_push["request"]["method"] == "PUT"
+    assert manifest_push["request"]["host"] == reg.host
+    assert manifest_push["request"]["addr"] == "127.0.0.1"
+    assert manifest_push["request"]["useragent"].startswith("python-requests")
+    assert manifest_push["request"]["id"]
+    assert manifest_push["source"]["instanceID"]
+    assert manifest_push["timestamp"].endswith("Z")
+    blob_push = next(e for e in events if e["action"] == "push" and e["target"]["digest"] == layer_digest)
+    assert blob_push["target"]["mediaType"] == BLOB and blob_push["target"]["size"] == 1500
+    assert blob_push["target"]["url"] == f"{reg.url}/v2/{name}/blobs/{layer_digest}"
+    tag_delete = events[-1] if events[-1]["action"] == "delete" else next(e for e in events if e["action"] == "delete")
+    assert tag_delete["target"] == {"repository": name, "tag": "v1"}
+    assert tag_delete["request"]["method"] == "DELETE"
+
+    # Ignored: pulls and blobs (application/octet-stream) are not sent to "quiet".
+    quiet_events = unique(quiet.wait_for(lambda e: len(unique(e)) >= 2))
+    time.sleep(1.0)
+    assert [key(e) for e in unique(quiet.events())] == [expected[2], ("delete", name, None, "v1")]
+    # The secret header value is in no log.
+    assert SECRET not in reg.log()
+
+
+def test_outage_and_kill_lose_nothing(make_registry, receivers):
+    everything, quiet = receivers
+    reg = make_registry(extra_config=notifications_config(everything, quiet)).start()
+    name = uniq("notify")
+    other = uniq("mounted")
+    expected, _ = push_image(reg, name, "v1")
+    everything.wait_for(lambda e: len(unique(e)) >= 3)
+
+    # The receiver goes down; the registry goes on accepting changes.
+    everything.stop()
+    quiet.stop()
+    more, body2 = push_image(reg, name, "v2")
+    expected += more
+    mount = http("POST", reg, f"/v2/{other}/blobs/uploads/?mount={more[1][2]}&from={name}")
+    assert_status(mount, 201)
+    expected.append(("mount", other, more[1][2], None))
+    assert_status(http("DELETE", reg, f"/v2/{name}/manifests/v1"), 202)
+    expected.append(("delete", name, None, "v1"))
+    assert_status(http("DELETE", reg, f"/v2/{name}/manifests/{sha256(body2)}"), 202)
+    expected.append(("delete", name, sha256(body2), None))
+    time.sleep(1.5)  # some failed deliveries, then backoff
+    delivered_before = len(unique(everything.events()))
+    # A crash after every change was answered.
+    reg.kill()
+
+    # Both come back.
+    everything.start()
+    quiet.start()
+    reg.start()
+    events = everything.wait_for(lambda e: len([x for x in unique(e) if x["action"] != "pull"]) >= len(expected),
+                                 timeout=60)
+    time.sleep(1.5)
+    events = unique(everything.events())
+    assert delivered_before == 3, "events were delivered while the receiver was down"
+    assert [key(e) for e in events if e["action"] != "pull"] == expected
+    mounted = next(e for e in events if e["action"] == "mount")
+    assert mounted["target"]["fromRepository"] == name
+    assert mounted["target"]["size"] == 1500
+    # All made by the first process (the source's instance id), sent by the second.
+    assert len({e["source"]["instanceID"] for e in events}) == 1
+
+    manifests = [k for k in expected if k[0] == "push" and k[3] is not None] + \
+                [k for k in expected if k[0] == "delete"]
+    quiet.wait_for(lambda e: len(unique(e)) >= len(manifests), timeout=30)
+    assert [key(e) for e in unique(quiet.events())] == [k for k in expected if k in manifests]
