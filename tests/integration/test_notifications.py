@@ -13,9 +13,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from postgres import pg_server  # noqa: F401  (fixture)
 from helpers import (OCI_MANIFEST, assert_status, config_blob, get_blob, get_manifest, http,
                      image_manifest, push_blob, put_manifest, rand_bytes, sha256, uniq)
-from registry import free_port
+from registry import RegistryProcess, default_config, free_port
+from registryctl import registryctl
 
 ENVELOPE = "application/vnd.docker.distribution.events.v1+json"
 SECRET = "Bearer s3cr3t-n0t-in-any-log-5d1e"
@@ -193,9 +195,32 @@ def test_push_pull_delete_envelope(make_registry, receivers):
     assert SECRET not in reg.log()
 
 
-def test_outage_and_kill_lose_nothing(make_registry, receivers):
+@pytest.fixture(params=["sqlite", "postgres"])
+def metadata_config(request, tmp_path):
+    """The metadata store's part of config.yml: SQLite (none), or a fresh, migrated
+    PostgreSQL database (a real server: scripts/postgres-server.sh)."""
+    if request.param == "sqlite":
+        return ""
+    pg = request.getfixturevalue("pg_server")
+    dbname = pg.make_database()
+    text = pg.config(dbname)
+    config = tmp_path / "migrate.yml"
+    config.write_text(default_config(tmp_path / "migrate-data", free_port()) + text)
+    registryctl("database", "migrate", "up", config=config, check=True)
+    return text
+
+
+def registry_with(tmp_path, name: str, extra: str, root=None) -> RegistryProcess:
+    folder = tmp_path / name
+    folder.mkdir(parents=True, exist_ok=True)
+    server = RegistryProcess(folder, config_text="")
+    server.config_path.write_text(default_config(root or folder / "data", server.port) + extra)
+    return server
+
+
+def test_outage_and_kill_lose_nothing(tmp_path, receivers, metadata_config):
     everything, quiet = receivers
-    reg = make_registry(extra_config=notifications_config(everything, quiet)).start()
+    reg = registry_with(tmp_path, "registry", notifications_config(everything, quiet) + metadata_config).start()
     name = uniq("notify")
     other = uniq("mounted")
     expected, _ = push_image(reg, name, "v1")
@@ -238,3 +263,31 @@ def test_outage_and_kill_lose_nothing(make_registry, receivers):
                 [k for k in expected if k[0] == "delete"]
     quiet.wait_for(lambda e: len(unique(e)) >= len(manifests), timeout=30)
     assert [key(e) for e in unique(quiet.events())] == [k for k in expected if k in manifests]
+    reg.stop()
+
+
+def test_two_nodes_on_one_database_deliver_once(tmp_path, receivers, pg_server):
+    """Two registryd processes on one PostgreSQL database, both delivering: each event is
+    sent once (one holds an endpoint's lease at a time), in commit order."""
+    everything, quiet = receivers
+    dbname = pg_server.make_database()
+    extra = notifications_config(everything, quiet) + pg_server.config(dbname)
+    config = tmp_path / "migrate.yml"
+    config.write_text(default_config(tmp_path / "migrate-data", free_port()) + extra)
+    registryctl("database", "migrate", "up", config=config, check=True)
+    shared = tmp_path / "blobs"
+    nodes = [registry_with(tmp_path, f"node{i}", extra, root=shared).start() for i in range(2)]
+    try:
+        expected = []
+        for round_ in range(3):
+            for i, node in enumerate(nodes):
+                more, _ = push_image(node, f"team/app{i}", f"r{round_}")
+                expected += more
+        events = everything.wait_for(lambda e: len(e) >= len(expected), timeout=60)
+        time.sleep(2)
+        events = everything.events()
+        assert len(events) == len(unique(events)) == len(expected), "an event was sent twice"
+        assert [key(e) for e in events] == expected
+    finally:
+        for node in nodes:
+            node.stop()
