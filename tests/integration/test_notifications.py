@@ -12,12 +12,14 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import requests
 
 from postgres import pg_server  # noqa: F401  (fixture)
 from helpers import (OCI_MANIFEST, assert_status, config_blob, get_blob, get_manifest, http,
                      image_manifest, push_blob, put_manifest, rand_bytes, sha256, uniq)
 from registry import RegistryProcess, default_config, free_port
 from registryctl import registryctl
+from security import apache_htpasswd, htpasswd_config
 
 ENVELOPE = "application/vnd.docker.distribution.events.v1+json"
 SECRET = "Bearer s3cr3t-n0t-in-any-log-5d1e"
@@ -291,3 +293,68 @@ def test_two_nodes_on_one_database_deliver_once(tmp_path, receivers, pg_server):
     finally:
         for node in nodes:
             node.stop()
+
+
+def scrape(port: int) -> dict[str, float]:
+    """Prometheus samples as {'name{labels}': value}."""
+    resp = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10)
+    assert resp.status_code == 200, resp.text
+    samples = {}
+    for line in resp.text.splitlines():
+        if line and not line.startswith("#"):
+            key, value = line.rsplit(" ", 1)
+            samples[key] = float(value)
+    return samples
+
+
+def metric(port: int, name: str, endpoint: str) -> float:
+    return scrape(port).get(f'{name}{{endpoint="{endpoint}"}}', 0.0)
+
+
+def test_actor_and_metrics(make_registry, tmp_path):
+    """The authenticated user is the actor; the queue depth, deliveries and failures per
+    endpoint are metrics."""
+    receiver = Receiver()  # down at first
+    users = apache_htpasswd(tmp_path / "users.htpasswd", {"alice": "alice-Pa55word"})
+    debug_port = free_port()
+    extra = (f"  debug:\n    addr: 127.0.0.1:{debug_port}\n    prometheus:\n      enabled: true\n      path: /metrics\n"
+             + htpasswd_config(users)
+             + f"notifications:\n  endpoints:\n    - name: hook\n      url: {receiver.url}\n"
+               "      timeout: 500ms\n      threshold: 1\n      backoff: 200ms\n")
+    reg = make_registry(extra_config=extra).start()
+    auth = ("alice", "alice-Pa55word")
+    try:
+        layer = rand_bytes(100)
+        digest = sha256(layer)
+        resp = requests.post(f"{reg.url}/v2/team/app/blobs/uploads/?digest={digest}", data=layer, auth=auth, timeout=30)
+        assert resp.status_code == 201, resp.text
+        config = config_blob("v1")
+        resp = requests.post(f"{reg.url}/v2/team/app/blobs/uploads/?digest={sha256(config)}", data=config,
+                             auth=auth, timeout=30)
+        assert resp.status_code == 201, resp.text
+        body = image_manifest(OCI_MANIFEST, config, [layer])
+        resp = requests.put(f"{reg.url}/v2/team/app/manifests/v1", data=body, auth=auth, timeout=30,
+                            headers={"Content-Type": OCI_MANIFEST})
+        assert resp.status_code == 201, resp.text
+        # Refused requests make no events.
+        assert requests.delete(f"{reg.url}/v2/team/app/manifests/v1", timeout=30).status_code == 401
+
+        deadline = time.time() + 20
+        while time.time() < deadline and not (metric(debug_port, "registry_notifications_pending", "hook") == 3
+                                              and metric(debug_port, "registry_notifications_failures_total", "hook") >= 2):
+            time.sleep(0.2)
+        assert metric(debug_port, "registry_notifications_pending", "hook") == 3
+        assert metric(debug_port, "registry_notifications_failures_total", "hook") >= 2
+        assert metric(debug_port, "registry_notifications_delivered_total", "hook") == 0
+
+        receiver.start()
+        events = unique(receiver.wait_for(lambda e: len(unique(e)) >= 3))
+        assert [e["actor"] for e in events] == [{"name": "alice"}] * 3
+        deadline = time.time() + 20
+        while time.time() < deadline and metric(debug_port, "registry_notifications_pending", "hook") != 0:
+            time.sleep(0.2)
+        assert metric(debug_port, "registry_notifications_pending", "hook") == 0
+        assert metric(debug_port, "registry_notifications_delivered_total", "hook") == 3
+    finally:
+        reg.stop()
+        receiver.stop()

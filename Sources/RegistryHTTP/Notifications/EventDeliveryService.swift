@@ -71,6 +71,7 @@ struct EventDeliveryService: Service {
             } catch {
                 failures += 1
                 metrics.failures.increment()
+                if let depth = try? await outbox.outboxDepth(for: endpoint.name) { metrics.pending.record(depth) }
                 pause = failures >= max(endpoint.threshold, 1) ? endpoint.backoff : Self.retryPause
                 // The endpoint's name and the error only: never its URL's query or its headers,
                 // which may hold secrets.
