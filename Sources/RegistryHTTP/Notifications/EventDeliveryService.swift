@@ -40,28 +40,40 @@ struct EventDeliveryService: Service {
         let metrics = EndpointMetrics(endpoint: endpoint.name)
         var failures = 0
         var rounds = 0
+        // When this process last took or renewed the lease: an idle endpoint only reads.
+        var claimed: ContinuousClock.Instant?
         let headers = requestHeaders()
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             var pause: Duration = .zero
             do {
-                guard try await outbox.claimOutbox(endpoint: endpoint.name, owner: owner, lease: lease) else {
-                    // Another process delivers to this endpoint; take over if its lease lapses.
-                    try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
-                    continue
-                }
-                let entries = try await outbox.outboxEvents(for: endpoint.name, limit: Self.batchSize)
-                if rounds % 25 == 0 || entries.isEmpty {
-                    metrics.pending.record(try await outbox.outboxDepth(for: endpoint.name))
-                }
-                rounds += 1
-                guard let last = entries.last else {
+                var entries = try await outbox.outboxEvents(for: endpoint.name, limit: Self.batchSize)
+                guard !entries.isEmpty else {
+                    metrics.pending.record(0)
                     try? await cancelWhenGracefulShutdown { try await Task.sleep(for: Self.pollInterval) }
                     continue
                 }
+                if rounds % 25 == 0 { metrics.pending.record(try await outbox.outboxDepth(for: endpoint.name)) }
+                rounds += 1
+                // Renewed well before it lapses, so that it holds through the POST.
+                if claimed.map({ ContinuousClock.now - $0 > lease / 3 }) ?? true {
+                    let now = ContinuousClock.now
+                    guard try await outbox.claimOutbox(endpoint: endpoint.name, owner: owner, lease: lease) else {
+                        // Another process delivers to this endpoint; take over if its lease lapses.
+                        claimed = nil
+                        try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
+                        continue
+                    }
+                    // Newly taken over: read again past what the previous holder delivered.
+                    if claimed == nil { entries = try await outbox.outboxEvents(for: endpoint.name, limit: Self.batchSize) }
+                    claimed = now
+                }
+                guard let last = entries.last else { continue }
                 let wanted = entries.map(\.event).filter(endpoint.wants)
                 if !wanted.isEmpty { try await post(wanted, headers: headers) }
                 if try await outbox.acknowledgeOutbox(endpoint: endpoint.name, owner: owner, through: last.sequence) {
                     metrics.delivered.increment(by: wanted.count)
+                } else {
+                    claimed = nil
                 }
                 failures = 0
                 if entries.count < Self.batchSize {
