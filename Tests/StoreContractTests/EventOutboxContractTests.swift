@@ -67,12 +67,17 @@ import Testing
         let manifestDelete = event(.delete, .init(digest: manifest.digest.description))
         #expect(try await outbox.deleteManifest(manifest.digest, in: repository(), events: [manifestDelete]))
         written.append(manifestDelete)
+        #expect(!(try await outbox.unlinkBlob(digest(bytes(3)), from: repository(), events: [event(.delete)])))
+        let blobDelete = event(.delete, .init(digest: digest(layer).description))
+        #expect(try await outbox.unlinkBlob(digest(layer), from: repository("c"), events: [blobDelete]))
+        written.append(blobDelete)
         let pulls = [event(.pull), event(.pull)]
         try await outbox.appendEvents(pulls)
         written += pulls
 
         // The changes themselves happened as without events.
-        #expect(try await stores.metadata.blobSize(digest(layer), in: repository("c")) == 1000)
+        #expect(try await stores.metadata.blobSize(digest(layer), in: repository("b")) == 1000)
+        #expect(try await stores.metadata.blobSize(digest(layer), in: repository("c")) == nil)
 
         let entries = try await outbox.outboxEvents(for: "hook", limit: 100)
         #expect(try stored(entries.map(\.event)) == stored(written))

@@ -240,6 +240,8 @@ def test_outage_and_kill_lose_nothing(tmp_path, receivers, metadata_config):
     expected.append(("delete", name, None, "v1"))
     assert_status(http("DELETE", reg, f"/v2/{name}/manifests/{sha256(body2)}"), 202)
     expected.append(("delete", name, sha256(body2), None))
+    assert_status(http("DELETE", reg, f"/v2/{other}/blobs/{more[1][2]}"), 202)
+    expected.append(("delete", other, more[1][2], None))
     time.sleep(1.5)  # some failed deliveries, then backoff
     delivered_before = len(unique(everything.events()))
     # A crash after every change was answered.

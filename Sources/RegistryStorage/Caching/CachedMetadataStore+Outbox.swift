@@ -52,6 +52,13 @@ extension CachedMetadataStore: EventOutboxStore {
         return try await outbox.mountBlobFromAnyRepository(digest, into: repository, events: events)
     }
 
+    public func unlinkBlob(_ digest: Digest, from repository: RepositoryName, events: [RegistryEvent]) async throws
+        -> Bool
+    {
+        guard let outbox else { return try await unlinkBlob(digest, from: repository) }
+        return try await invalidating(repository) { try await outbox.unlinkBlob(digest, from: repository, events: events) }
+    }
+
     public func appendEvents(_ events: [RegistryEvent]) async throws {
         try await outbox?.appendEvents(events)
     }

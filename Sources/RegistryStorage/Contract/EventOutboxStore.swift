@@ -38,6 +38,7 @@ public protocol EventOutboxStore: Sendable {
     ) async throws -> Bool
     func mountBlobFromAnyRepository(_ digest: Digest, into repository: RepositoryName, events: [RegistryEvent])
         async throws -> Bool
+    func unlinkBlob(_ digest: Digest, from repository: RepositoryName, events: [RegistryEvent]) async throws -> Bool
 
     /// Writes events that belong to no change (pulls), in one transaction.
     func appendEvents(_ events: [RegistryEvent]) async throws

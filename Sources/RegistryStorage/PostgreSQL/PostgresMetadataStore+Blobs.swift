@@ -137,14 +137,23 @@ extension PostgresMetadataStore {
     }
 
     public func unlinkBlob(_ digest: Digest, from repository: RepositoryName) async throws -> Bool {
-        try await transaction(.shared) { connection in
-            try await !connection.query(
+        try await unlinkBlob(digest, from: repository, events: [])
+    }
+
+    public func unlinkBlob(_ digest: Digest, from repository: RepositoryName, events: [RegistryEvent]) async throws
+        -> Bool
+    {
+        let events = try RegistryEvent.encodedForOutbox(events)
+        return try await transaction(.shared) { connection in
+            let unlinked = try await !connection.query(
                 """
                 DELETE FROM repository_blob rb USING repository r
                 WHERE r.id = rb.repository_id AND r.name = \(repository.value) AND rb.digest = \(digest.description)
                 RETURNING 1
                 """, logger: self.logger
             ).collect().isEmpty
+            if unlinked { try await Self.appendOutbox(events, on: connection, logger: self.logger) }
+            return unlinked
         }
     }
 

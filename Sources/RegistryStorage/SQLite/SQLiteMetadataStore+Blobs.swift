@@ -123,12 +123,21 @@ extension SQLiteMetadataStore {
     }
 
     public func unlinkBlob(_ digest: Digest, from repository: RepositoryName) async throws -> Bool {
-        try await write { db in
+        try await unlinkBlob(digest, from: repository, events: [])
+    }
+
+    public func unlinkBlob(_ digest: Digest, from repository: RepositoryName, events: [RegistryEvent]) async throws
+        -> Bool
+    {
+        let events = try RegistryEvent.encodedForOutbox(events)
+        return try await write { db in
             guard let repositoryID = try Self.repositoryID(repository, in: db, create: false) else { return false }
             try db.execute(
                 sql: "DELETE FROM repository_blob WHERE repository_id = ? AND digest = ?",
                 arguments: [repositoryID, digest.description])
-            return db.changesCount > 0
+            guard db.changesCount > 0 else { return false }
+            try Self.appendOutbox(events, in: db)
+            return true
         }
     }
 
