@@ -7,6 +7,7 @@ order. Ignored actions and media types are honoured per endpoint; configured hea
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -357,6 +358,46 @@ def test_actor_and_metrics(make_registry, tmp_path):
             time.sleep(0.2)
         assert metric(debug_port, "registry_notifications_pending", "hook") == 0
         assert metric(debug_port, "registry_notifications_delivered_total", "hook") == 3
+    finally:
+        reg.stop()
+        receiver.stop()
+
+
+def test_web_ui_delete_names_the_signed_in_user(make_registry, tmp_path):
+    """A tag deleted in the web UI makes the same delete event, with the UI's user as actor."""
+    receiver = Receiver().start()
+    users = apache_htpasswd(tmp_path / "users.htpasswd", {"alice": "alice-Pa55word"})
+    extra = htpasswd_config(users) + f"notifications:\n  endpoints:\n    - name: hook\n      url: {receiver.url}\n"
+    reg = make_registry(extra_config=extra).start()
+    try:
+        auth = ("alice", "alice-Pa55word")
+        config = config_blob("v1")
+        for blob in (config,):
+            resp = requests.post(f"{reg.url}/v2/team/web/blobs/uploads/?digest={sha256(blob)}", data=blob,
+                                 auth=auth, timeout=30)
+            assert resp.status_code == 201, resp.text
+        body = image_manifest(OCI_MANIFEST, config, [])
+        resp = requests.put(f"{reg.url}/v2/team/web/manifests/v1", data=body, auth=auth, timeout=30,
+                            headers={"Content-Type": OCI_MANIFEST})
+        assert resp.status_code == 201, resp.text
+
+        browser = requests.Session()
+        page = browser.get(f"{reg.url}/ui/login", timeout=30).text
+        token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        resp = browser.post(f"{reg.url}/ui/login", data={"csrf": token, "user": "alice", "password": auth[1]},
+                            headers={"Origin": reg.url}, allow_redirects=False, timeout=30)
+        assert resp.status_code in (302, 303), resp.text[:400]
+        page = browser.get(f"{reg.url}/ui/repository?name=team/web", timeout=30).text
+        token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        resp = browser.post(f"{reg.url}/ui/delete", data={"csrf": token, "name": "team/web", "ref": "v1"},
+                            headers={"Origin": reg.url}, allow_redirects=False, timeout=30)
+        assert resp.status_code in (302, 303), resp.text[:400]
+
+        events = unique(receiver.wait_for(lambda e: any(x["action"] == "delete" for x in e)))
+        delete = next(e for e in events if e["action"] == "delete")
+        assert delete["target"] == {"repository": "team/web", "tag": "v1"}
+        assert delete["actor"] == {"name": "alice"}
+        assert delete["request"]["method"] == "POST" and delete["request"]["id"]
     finally:
         reg.stop()
         receiver.stop()
