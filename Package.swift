@@ -137,6 +137,8 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                // Event notifications to webhook endpoints.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         // An S3 client of our own (no S3 SDK is available): SigV4 signing, objects, listing,

@@ -52,7 +52,15 @@ extension RegistryService {
         try requirePrivate(repository)
         let parsed = try Digest(parsing: digest)
         try rules.requireDelete()
-        guard try await metadata.unlinkBlob(parsed, from: repository) else {
+        let unlinked: Bool
+        if let notifier {
+            // Distribution's blob delete event: the repository and the digest only.
+            let event = notifier.event(.delete, .init(digest: parsed.description, repository: repository.value), urlPath: nil)
+            unlinked = try await notifier.outbox.unlinkBlob(parsed, from: repository, events: [event])
+        } else {
+            unlinked = try await metadata.unlinkBlob(parsed, from: repository)
+        }
+        guard unlinked else {
             throw RegistryError(.blobUnknown, "blob unknown to repository", detail: parsed.description)
         }
         return parsed

@@ -50,7 +50,15 @@ extension RegistryService {
         case .tag(let value):
             tag = value
         }
-        try await metadata.putManifest(manifest, in: repository, tag: tag)
+        if let notifier,
+            let event = manifestEvent(
+                .push, StoredManifest(digest: manifest.digest, mediaType: manifest.mediaType, bytes: manifest.bytes),
+                tag: tag, in: repository)
+        {
+            try await notifier.outbox.putManifest(manifest, in: repository, tag: tag, events: [event])
+        } else {
+            try await metadata.putManifest(manifest, in: repository, tag: tag)
+        }
         return PushedManifest(digest: manifest.digest, subject: manifest.subject?.digest)
     }
 
@@ -62,8 +70,23 @@ extension RegistryService {
         try rules.requireDelete()
         let deleted: Bool
         switch parsed {
-        case .digest(let digest): deleted = try await metadata.deleteManifest(digest, in: repository)
-        case .tag(let tag): deleted = try await metadata.deleteTag(tag, in: repository)
+        case .digest(let digest):
+            if let notifier {
+                // Distribution's manifest delete event: the repository and the digest only.
+                let event = notifier.event(
+                    .delete, .init(digest: digest.description, repository: repository.value), urlPath: nil)
+                deleted = try await notifier.outbox.deleteManifest(digest, in: repository, events: [event])
+            } else {
+                deleted = try await metadata.deleteManifest(digest, in: repository)
+            }
+        case .tag(let tag):
+            if let notifier {
+                // Distribution's tag delete event: the repository and the tag only.
+                let event = notifier.event(.delete, .init(repository: repository.value, tag: tag.value), urlPath: nil)
+                deleted = try await notifier.outbox.deleteTag(tag, in: repository, events: [event])
+            } else {
+                deleted = try await metadata.deleteTag(tag, in: repository)
+            }
         }
         guard deleted else {
             throw RegistryError(.manifestUnknown, "manifest unknown", detail: String(reference.prefix(256)))

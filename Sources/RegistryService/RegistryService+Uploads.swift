@@ -22,10 +22,10 @@ extension RegistryService {
         if let mount {
             let digest = try Digest(parsing: mount)
             if let from {
-                if let source = try? RepositoryName(from), try await metadata.mountBlob(digest, from: source, into: repository) {
+                if let source = try? RepositoryName(from), try await mountBlob(digest, from: source, into: repository) {
                     return .mounted(digest)
                 }
-            } else if rules.mountAnywhere, try await metadata.mountBlobFromAnyRepository(digest, into: repository) {
+            } else if rules.mountAnywhere, try await mountBlob(digest, from: nil, into: repository) {
                 return .mounted(digest)
             }
         }
@@ -39,7 +39,9 @@ extension RegistryService {
         try rules.requireWritable()
         try requirePrivate(repository)
         let parsed = try Digest(parsing: digest)
-        _ = try await uploads.uploadWhole(to: repository, digest: parsed, body: body, length: length)
+        _ = try await uploads.uploadWhole(
+            to: repository, digest: parsed, body: body, length: length,
+            events: blobEvent(.push, parsed, size: nil, in: repository).map { [$0] } ?? [])
         return parsed
     }
 
@@ -67,7 +69,9 @@ extension RegistryService {
             throw RegistryError(.digestInvalid, "the digest query parameter is required to finish an upload")
         }
         let parsed = try Digest(parsing: digest)
-        _ = try await uploads.finish(id, in: repository, digest: parsed, body: body, length: length)
+        _ = try await uploads.finish(
+            id, in: repository, digest: parsed, body: body, length: length,
+            events: blobEvent(.push, parsed, size: nil, in: repository).map { [$0] } ?? [])
         return parsed
     }
 
@@ -75,5 +79,23 @@ extension RegistryService {
         try rules.requireWritable()
         try requirePrivate(repository)
         try await uploads.cancel(id, in: repository)
+    }
+}
+
+extension RegistryService {
+    /// A mount from `source` (from any repository when nil), with its event when notifying:
+    /// Distribution's mount event names the blob, its size and the repository it came from.
+    private func mountBlob(_ digest: Digest, from source: RepositoryName?, into repository: RepositoryName) async throws
+        -> Bool
+    {
+        guard let notifier else {
+            if let source { return try await metadata.mountBlob(digest, from: source, into: repository) }
+            return try await metadata.mountBlobFromAnyRepository(digest, into: repository)
+        }
+        // The size as the source sees it, read just before the mount (the event only reports it).
+        let size = if let source { try await metadata.blobSize(digest, in: source) } else { Int64?.none }
+        let events = blobEvent(.mount, digest, size: size, in: repository, from: source).map { [$0] } ?? []
+        if let source { return try await notifier.outbox.mountBlob(digest, from: source, into: repository, events: events) }
+        return try await notifier.outbox.mountBlobFromAnyRepository(digest, into: repository, events: events)
     }
 }

@@ -20,6 +20,8 @@ public struct RegistryService: Sendable {
     let redirectsReads: Bool
     /// The pull-through cache of mirrored repositories, when `proxy:` or `berth.mirrors` is set.
     public internal(set) var pullThrough: (any PullThroughSource)?
+    /// Makes the events of `notifications.endpoints`, when any is configured (see ``notifying(source:recordsPulls:)``).
+    public internal(set) var notifier: EventNotifier?
 
     public init(blobs: any BlobStore, metadata: any ServingMetadataStore, rules: RegistryRules) {
         self.blobs = blobs

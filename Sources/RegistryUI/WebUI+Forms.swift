@@ -157,8 +157,14 @@ extension WebUI {
         }
         guard visitor.mayDelete(name.value) else { return deletionRefused(visitor) }
         let reference = form.ref ?? ""
+        // The notification event names the signed-in user, as an API delete names its user.
+        let origin = EventOrigin(
+            request: RegistryEvent.Request(
+                id: UUID().uuidString.lowercased(), addr: nil, host: request.head.authority,
+                method: request.method.rawValue, useragent: request.headers[.userAgent] ?? ""),
+            actor: RegistryEvent.Actor(name: visitor.user), baseURL: "")
         do {
-            try await service.deleteManifest(reference, in: name)
+            try await EventOrigin.$current.withValue(origin) { try await service.deleteManifest(reference, in: name) }
         } catch let error as RegistryError {
             return message(visitor, heading: "Not deleted", text: error.message, status: .badRequest)
         } catch {

@@ -60,16 +60,16 @@ def test_migrate_up_and_status(tmp_path, pg_server, database):
     status = registryctl("database", "migrate", "status", config=config)
     assert status.returncode == 1, status.stdout + status.stderr
     assert "1 metadata: pending" in status.stdout and "2 garbage-collection: pending" in status.stdout
-    assert "3 browsing: pending" in status.stdout
+    assert "3 browsing: pending" in status.stdout and "4 event-outbox: pending" in status.stdout
     up = registryctl("database", "migrate", "up", config=config, check=True)
     assert "applied 1 metadata" in up.stdout and "applied 2 garbage-collection" in up.stdout
-    assert "applied 3 browsing" in up.stdout
+    assert "applied 3 browsing" in up.stdout and "applied 4 event-outbox" in up.stdout
     status = registryctl("database", "migrate", "status", config=config, check=True)
-    assert "pending" not in status.stdout and "3 browsing: applied" in status.stdout
+    assert "pending" not in status.stdout and "4 event-outbox: applied" in status.stdout
     # Idempotent; recorded in schema_migrations as an independent client sees it.
     assert "up to date" in registryctl("database", "migrate", "up", config=config, check=True).stdout
     assert pg_server.psql("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations",
-                          dbname=database) == "1,2,3"
+                          dbname=database) == "1,2,3,4"
 
 
 def test_push_pull_delete_and_list(tmp_path, pg_server, database):

@@ -30,8 +30,8 @@ struct ConfigReader {
         }
         let top = Section(path: "", entries: entries, line: line)
         warnUnknown(
-            top, known: ["version", "log", "storage", "http", "health", "auth", "loglevel", "berth", "proxy", "database"],
-            ignored: ["notifications", "redis", "reporting", "middleware", "validation", "compatibility"])
+            top, known: ["version", "log", "storage", "http", "health", "auth", "loglevel", "berth", "proxy", "database", "notifications"],
+            ignored: ["redis", "reporting", "middleware", "validation", "compatibility"])
         if let version = try string(top, "version") { config.version = version }
         if let log = try section(top, "log") { try readLog(log, into: &config.log) }
         if let level = try string(top, "loglevel") {
@@ -47,6 +47,7 @@ struct ConfigReader {
         if let berth = try section(top, "berth") { try readBerth(berth, into: &config.berth) }
         config.mirrors = try readMirrors(top)
         if let database = try section(top, "database") { config.database = try readDatabase(database) }
+        config.notifications = try readNotifications(top)
         return config
     }
 

@@ -129,6 +129,8 @@ public struct RegistryConfiguration: Sendable, Equatable {
     public var mirrors: [Mirror] = []
     /// `database`: the metadata index in PostgreSQL (see ``Database``); SQLite when not enabled.
     public var database = Database()
+    /// `notifications`: webhook endpoints that are sent registry events.
+    public var notifications = Notifications()
 
     public init() {}
 

@@ -42,6 +42,8 @@ extension RegistryAPI {
             return Response(status: status, headers: headers, body: ResponseBody())
         }
         let reader = try await service.openBlob(digest, range: range, in: name)
+        // A GET that sends bytes is a pull (Distribution's blob pull event); noted in memory.
+        service.notePulledBlob(digest, size: size, in: name)
         if let file = reader as? any FileBackedBlobReader, file.remainingFile == nil,
             file.leadingBytes.readableBytes == range.count
         {

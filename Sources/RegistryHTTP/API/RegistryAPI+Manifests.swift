@@ -14,7 +14,10 @@ extension RegistryAPI {
         }
         // A GET is a pull (a HEAD only asks whether the manifest changed); noted in memory,
         // written later in a batch.
-        if request.method == .get { service.notePull(reference, in: name) }
+        if request.method == .get {
+            service.notePull(reference, in: name)
+            service.notePulledManifest(manifest, reference: reference, in: name)
+        }
         var headers = HTTPFields()
         headers[.contentType] = manifest.mediaType
         headers[.dockerContentDigest] = manifest.digest.description

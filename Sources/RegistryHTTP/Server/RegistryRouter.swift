@@ -35,6 +35,8 @@ struct RegistryRouter {
         var audit: AuditQueue? = nil
         /// The web UI under `/ui/` (and `/` redirecting there); nil when `berth.ui.enabled` is false.
         var ui: WebUI? = nil
+        /// Binds each API request's event origin; nil when no notification endpoint is enabled.
+        var eventOrigin: EventOriginMiddleware? = nil
     }
 
     typealias Context = RegistryRequestContext
@@ -55,6 +57,7 @@ struct RegistryRouter {
         }
         if settings.healthGatesRequests { inner.append(HealthGateMiddleware(monitor: settings.health)) }
         if settings.limiter.limitsUploads { inner.append(UploadSlotMiddleware(limiter: settings.limiter)) }
+        if let eventOrigin = settings.eventOrigin { inner.append(eventOrigin) }
 
         let router = Router(context: Context.self)
         // The router answers what matches no route itself; this makes that answer an OCI error too.

@@ -29,7 +29,7 @@ public struct RegistryServer {
         if stores.stagingIsLocal {
             try await StartupRecovery.run(blobs: stores.blobs, metadata: stores.metadata, logger: logger)
         }
-        let storeService = RegistryService(stores: stores, rules: RegistryRules(configuration))
+        let storeService = notifying(RegistryService(stores: stores, rules: RegistryRules(configuration)))
         let healthSettings = configuration.health.storageDriver
         let health = HealthMonitor(
             check: { await storeService.checkStores() }, interval: healthSettings.interval,
@@ -58,7 +58,8 @@ public struct RegistryServer {
                 accessLog: !configuration.log.accessLogDisabled, metrics: metrics, limiter: RequestLimiter(limits),
                 authenticator: security.authenticator,
                 authFailures: authFailures,
-                health: health, healthGatesRequests: healthSettings.enabled, audit: audit?.queue, ui: ui))
+                health: health, healthGatesRequests: healthSettings.enabled, audit: audit?.queue, ui: ui,
+                eventOrigin: eventOriginMiddleware))
         // After the metrics backend is bootstrapped: the limiter's counter is created with it.
         let guards = ConnectionGuards(
             connections: limits.connectionsPerClient > 0 ? ConnectionLimiter(maximum: limits.connectionsPerClient) : nil,
@@ -69,7 +70,7 @@ public struct RegistryServer {
             configuration: .init(address: .hostname(configuration.http.host, port: configuration.http.port)),
             services: services(health: health, stores: stores)
                 + [PullFlushingService(recorder: service.pulls, logger: logger) as any Service] + security.services(logger: logger)
-                + (audit.map { [$0.service as any Service] } ?? []),
+                + (audit.map { [$0.service as any Service] } ?? []) + notificationServices(service),
             logger: logger)
 
         var listeners: [any Service] = []
@@ -87,6 +88,7 @@ public struct RegistryServer {
             throw error
         }
         await PullFlushingService.flush(service.pulls, logger: logger)
+        if let notifier = service.notifier { await PullEventFlushingService.flush(notifier, logger: logger) }
         await mirror?.shutdown()
         try await stores.close()
         logger.info("registry stopped")

@@ -111,7 +111,7 @@ public final class CachedMetadataStore: MetadataStore {
 
     // MARK: Writes invalidate the repository, before and after
 
-    private func invalidating<T>(_ repository: RepositoryName, _ write: () async throws -> T) async throws -> T {
+    func invalidating<T>(_ repository: RepositoryName, _ write: () async throws -> T) async throws -> T {
         state.withLock { $0.invalidate(repository) }
         defer { state.withLock { $0.invalidate(repository) } }
         return try await write()

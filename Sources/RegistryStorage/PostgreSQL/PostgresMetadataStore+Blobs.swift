@@ -46,6 +46,15 @@ extension PostgresMetadataStore {
         _ digest: Digest, size: Int64, in repository: RepositoryName, reservation: BlobReservation,
         completingUpload: String?
     ) async throws {
+        try await recordBlob(
+            digest, size: size, in: repository, reservation: reservation, completingUpload: completingUpload, events: [])
+    }
+
+    public func recordBlob(
+        _ digest: Digest, size: Int64, in repository: RepositoryName, reservation: BlobReservation,
+        completingUpload: String?, events: [RegistryEvent]
+    ) async throws {
+        let events = try RegistryEvent.encodedForOutbox(events)
         let lease = GarbageCollector.claimLease.inSeconds
         try await transaction(.shared) { connection in
             let live = try await !connection.query(
@@ -73,6 +82,7 @@ extension PostgresMetadataStore {
                 DELETE FROM blob_deletion WHERE digest = \(digest.description)
                 AND (claimed_by IS NULL OR claimed_at <= \(unescaped: Self.now) - \(lease))
                 """, logger: self.logger)
+            try await Self.appendOutbox(events, on: connection, logger: self.logger)
         }
     }
 
@@ -83,8 +93,14 @@ extension PostgresMetadataStore {
     }
 
     public func mountBlob(_ digest: Digest, from source: RepositoryName, into repository: RepositoryName) async throws -> Bool {
+        try await mountBlob(digest, from: source, into: repository, events: [])
+    }
+
+    public func mountBlob(
+        _ digest: Digest, from source: RepositoryName, into repository: RepositoryName, events: [RegistryEvent]
+    ) async throws -> Bool {
         try await linkIfVisible(
-            digest, into: repository,
+            digest, into: repository, events: events,
             visible: """
                 SELECT 1 FROM repository_blob rb JOIN repository r ON r.id = rb.repository_id
                 WHERE r.name = \(source.value) AND rb.digest = \(digest.description) FOR SHARE OF rb
@@ -93,32 +109,51 @@ extension PostgresMetadataStore {
 
     /// For mounts without `from` (`berth.mount.anywhere`): any repository's link will do.
     public func mountBlobFromAnyRepository(_ digest: Digest, into repository: RepositoryName) async throws -> Bool {
+        try await mountBlobFromAnyRepository(digest, into: repository, events: [])
+    }
+
+    public func mountBlobFromAnyRepository(_ digest: Digest, into repository: RepositoryName, events: [RegistryEvent])
+        async throws -> Bool
+    {
         try await linkIfVisible(
-            digest, into: repository,
+            digest, into: repository, events: events,
             visible: "SELECT 1 FROM repository_blob WHERE digest = \(digest.description) LIMIT 1 FOR SHARE")
     }
 
     /// Links `digest` into `repository` when `visible` finds a link to copy, in one
     /// transaction; the link found is locked `FOR SHARE` so that no unlink removes it first.
-    private func linkIfVisible(_ digest: Digest, into repository: RepositoryName, visible: PostgresQuery) async throws -> Bool {
-        try await transaction(.shared) { connection in
+    private func linkIfVisible(
+        _ digest: Digest, into repository: RepositoryName, events: [RegistryEvent], visible: PostgresQuery
+    ) async throws -> Bool {
+        let events = try RegistryEvent.encodedForOutbox(events)
+        return try await transaction(.shared) { connection in
             guard try await !connection.query(visible, logger: self.logger).collect().isEmpty else { return false }
             guard let repositoryID = try await Self.repositoryID(repository, on: connection, create: true, logger: self.logger)
             else { return false }
             try await Self.link(digest, into: repositoryID, on: connection, logger: self.logger)
+            try await Self.appendOutbox(events, on: connection, logger: self.logger)
             return true
         }
     }
 
     public func unlinkBlob(_ digest: Digest, from repository: RepositoryName) async throws -> Bool {
-        try await transaction(.shared) { connection in
-            try await !connection.query(
+        try await unlinkBlob(digest, from: repository, events: [])
+    }
+
+    public func unlinkBlob(_ digest: Digest, from repository: RepositoryName, events: [RegistryEvent]) async throws
+        -> Bool
+    {
+        let events = try RegistryEvent.encodedForOutbox(events)
+        return try await transaction(.shared) { connection in
+            let unlinked = try await !connection.query(
                 """
                 DELETE FROM repository_blob rb USING repository r
                 WHERE r.id = rb.repository_id AND r.name = \(repository.value) AND rb.digest = \(digest.description)
                 RETURNING 1
                 """, logger: self.logger
             ).collect().isEmpty
+            if unlinked { try await Self.appendOutbox(events, on: connection, logger: self.logger) }
+            return unlinked
         }
     }
 

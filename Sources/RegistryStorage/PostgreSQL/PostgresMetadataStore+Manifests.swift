@@ -10,6 +10,13 @@ extension PostgresMetadataStore {
     /// delete that would make the check false waits for this commit (or this waits for it and
     /// then refuses), so no manifest is ever recorded over a blob its repository lost.
     public func putManifest(_ manifest: Manifest, in repository: RepositoryName, tag: Tag?) async throws {
+        try await putManifest(manifest, in: repository, tag: tag, events: [])
+    }
+
+    public func putManifest(_ manifest: Manifest, in repository: RepositoryName, tag: Tag?, events: [RegistryEvent])
+        async throws
+    {
+        let events = try RegistryEvent.encodedForOutbox(events)
         try await transaction(.shared) { connection in
             let logger = self.logger
             guard let repositoryID = try await Self.repositoryID(repository, on: connection, create: true, logger: logger)
@@ -86,6 +93,7 @@ extension PostgresMetadataStore {
                         updated_at = excluded.updated_at
                     """, logger: logger)
             }
+            try await Self.appendOutbox(events, on: connection, logger: logger)
         }
     }
 
@@ -115,26 +123,42 @@ extension PostgresMetadataStore {
     }
 
     public func deleteManifest(_ digest: Digest, in repository: RepositoryName) async throws -> Bool {
-        try await transaction(.shared) { connection in
+        try await deleteManifest(digest, in: repository, events: [])
+    }
+
+    public func deleteManifest(_ digest: Digest, in repository: RepositoryName, events: [RegistryEvent]) async throws
+        -> Bool
+    {
+        let events = try RegistryEvent.encodedForOutbox(events)
+        return try await transaction(.shared) { connection in
             // Tags, blob references and child references go with it (ON DELETE CASCADE).
-            try await !connection.query(
+            let deleted = try await !connection.query(
                 """
                 DELETE FROM manifest m USING repository r
                 WHERE r.id = m.repository_id AND r.name = \(repository.value) AND m.digest = \(digest.description)
                 RETURNING 1
                 """, logger: self.logger
             ).collect().isEmpty
+            if deleted { try await Self.appendOutbox(events, on: connection, logger: self.logger) }
+            return deleted
         }
     }
 
     public func deleteTag(_ tag: Tag, in repository: RepositoryName) async throws -> Bool {
-        try await transaction(.shared) { connection in
-            try await !connection.query(
+        try await deleteTag(tag, in: repository, events: [])
+    }
+
+    public func deleteTag(_ tag: Tag, in repository: RepositoryName, events: [RegistryEvent]) async throws -> Bool {
+        let events = try RegistryEvent.encodedForOutbox(events)
+        return try await transaction(.shared) { connection in
+            let deleted = try await !connection.query(
                 """
                 DELETE FROM tag t USING repository r
                 WHERE r.id = t.repository_id AND r.name = \(repository.value) AND t.name = \(tag.value) RETURNING 1
                 """, logger: self.logger
             ).collect().isEmpty
+            if deleted { try await Self.appendOutbox(events, on: connection, logger: self.logger) }
+            return deleted
         }
     }
 

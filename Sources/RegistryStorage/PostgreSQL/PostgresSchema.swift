@@ -139,6 +139,25 @@ public enum PostgresSchema {
                     (SELECT coalesce(max(created_at), 0) FROM manifest WHERE manifest.repository_id = r.id));
                 CREATE INDEX tag_by_updated ON tag (repository_id, updated_at DESC, name)
                 """),
+        // The event outbox of the notification endpoints and each endpoint's delivery cursor
+        // (see EventOutboxStore). Writers take an advisory lock before appending, so that
+        // `sequence` grows in commit order.
+        Migration(
+            version: 4, name: "event-outbox",
+            sql: """
+                CREATE TABLE event_outbox (
+                    sequence bigserial PRIMARY KEY,
+                    event_id text NOT NULL,
+                    event text NOT NULL,
+                    created_at float8 NOT NULL
+                );
+                CREATE TABLE event_endpoint (
+                    name text COLLATE "C" PRIMARY KEY,
+                    delivered_through bigint NOT NULL,
+                    leased_by text,
+                    lease_until float8 NOT NULL DEFAULT 0
+                )
+                """),
     ]
 
     /// What the database records against what this build knows.

@@ -39,6 +39,15 @@ extension SQLiteMetadataStore {
         _ digest: Digest, size: Int64, in repository: RepositoryName, reservation: BlobReservation,
         completingUpload: String?
     ) async throws {
+        try await recordBlob(
+            digest, size: size, in: repository, reservation: reservation, completingUpload: completingUpload, events: [])
+    }
+
+    public func recordBlob(
+        _ digest: Digest, size: Int64, in repository: RepositoryName, reservation: BlobReservation,
+        completingUpload: String?, events: [RegistryEvent]
+    ) async throws {
+        let events = try RegistryEvent.encodedForOutbox(events)
         let lease = GarbageCollector.claimLease.inSeconds
         try await write { db in
             let now = Self.now
@@ -59,6 +68,7 @@ extension SQLiteMetadataStore {
             try db.cachedStatement(
                 sql: "DELETE FROM blob_deletion WHERE digest = ? AND (claimed_by IS NULL OR claimed_at <= ?)"
             ).execute(arguments: [digest.description, now - lease])
+            try Self.appendOutbox(events, in: db)
         }
     }
 
@@ -69,7 +79,13 @@ extension SQLiteMetadataStore {
     }
 
     public func mountBlob(_ digest: Digest, from source: RepositoryName, into repository: RepositoryName) async throws -> Bool {
-        try await linkIfVisible(digest, into: repository) { db in
+        try await mountBlob(digest, from: source, into: repository, events: [])
+    }
+
+    public func mountBlob(
+        _ digest: Digest, from source: RepositoryName, into repository: RepositoryName, events: [RegistryEvent]
+    ) async throws -> Bool {
+        try await linkIfVisible(digest, into: repository, events: events) { db in
             guard let sourceID = try Self.repositoryID(source, in: db, create: false) else { return false }
             return try Bool.fetchOne(
                 db, sql: "SELECT 1 FROM repository_blob WHERE repository_id = ? AND digest = ?",
@@ -79,7 +95,13 @@ extension SQLiteMetadataStore {
 
     /// For mounts without `from` (`berth.mount.anywhere`): any repository's link will do.
     public func mountBlobFromAnyRepository(_ digest: Digest, into repository: RepositoryName) async throws -> Bool {
-        try await linkIfVisible(digest, into: repository) { db in
+        try await mountBlobFromAnyRepository(digest, into: repository, events: [])
+    }
+
+    public func mountBlobFromAnyRepository(_ digest: Digest, into repository: RepositoryName, events: [RegistryEvent])
+        async throws -> Bool
+    {
+        try await linkIfVisible(digest, into: repository, events: events) { db in
             try Bool.fetchOne(
                 db, sql: "SELECT 1 FROM repository_blob WHERE digest = ? LIMIT 1", arguments: [digest.description]) != nil
         }
@@ -87,23 +109,35 @@ extension SQLiteMetadataStore {
 
     /// Links `digest` into `repository` when `visible` says the blob may be linked, in one transaction.
     private func linkIfVisible(
-        _ digest: Digest, into repository: RepositoryName, visible: @escaping @Sendable (Database) throws -> Bool
+        _ digest: Digest, into repository: RepositoryName, events: [RegistryEvent],
+        visible: @escaping @Sendable (Database) throws -> Bool
     ) async throws -> Bool {
-        try await write { db in
+        let events = try RegistryEvent.encodedForOutbox(events)
+        return try await write { db in
             guard try visible(db) else { return false }
             let repositoryID = try Self.repositoryID(repository, in: db, create: true)
             try Self.link(digest, into: repositoryID, in: db, at: Self.now)
+            try Self.appendOutbox(events, in: db)
             return true
         }
     }
 
     public func unlinkBlob(_ digest: Digest, from repository: RepositoryName) async throws -> Bool {
-        try await write { db in
+        try await unlinkBlob(digest, from: repository, events: [])
+    }
+
+    public func unlinkBlob(_ digest: Digest, from repository: RepositoryName, events: [RegistryEvent]) async throws
+        -> Bool
+    {
+        let events = try RegistryEvent.encodedForOutbox(events)
+        return try await write { db in
             guard let repositoryID = try Self.repositoryID(repository, in: db, create: false) else { return false }
             try db.execute(
                 sql: "DELETE FROM repository_blob WHERE repository_id = ? AND digest = ?",
                 arguments: [repositoryID, digest.description])
-            return db.changesCount > 0
+            guard db.changesCount > 0 else { return false }
+            try Self.appendOutbox(events, in: db)
+            return true
         }
     }
 

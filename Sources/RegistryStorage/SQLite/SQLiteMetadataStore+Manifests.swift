@@ -5,6 +5,13 @@ import RegistryCore
 /// Manifests, their references, and tags.
 extension SQLiteMetadataStore {
     public func putManifest(_ manifest: Manifest, in repository: RepositoryName, tag: Tag?) async throws {
+        try await putManifest(manifest, in: repository, tag: tag, events: [])
+    }
+
+    public func putManifest(_ manifest: Manifest, in repository: RepositoryName, tag: Tag?, events: [RegistryEvent])
+        async throws
+    {
+        let events = try RegistryEvent.encodedForOutbox(events)
         try await write { db in
             let now = Self.now
             let repositoryID = try Self.repositoryID(repository, in: db, create: true)
@@ -74,6 +81,7 @@ extension SQLiteMetadataStore {
                         """,
                     arguments: [repositoryID, tag.value, manifestID, now])
             }
+            try Self.appendOutbox(events, in: db)
         }
     }
 
@@ -109,22 +117,38 @@ extension SQLiteMetadataStore {
     }
 
     public func deleteManifest(_ digest: Digest, in repository: RepositoryName) async throws -> Bool {
-        try await write { db in
+        try await deleteManifest(digest, in: repository, events: [])
+    }
+
+    public func deleteManifest(_ digest: Digest, in repository: RepositoryName, events: [RegistryEvent]) async throws
+        -> Bool
+    {
+        let events = try RegistryEvent.encodedForOutbox(events)
+        return try await write { db in
             guard let repositoryID = try Self.repositoryID(repository, in: db, create: false) else { return false }
             // Tags, blob references and child references go with it (ON DELETE CASCADE).
             try db.execute(
                 sql: "DELETE FROM manifest WHERE repository_id = ? AND digest = ?",
                 arguments: [repositoryID, digest.description])
-            return db.changesCount > 0
+            guard db.changesCount > 0 else { return false }
+            try Self.appendOutbox(events, in: db)
+            return true
         }
     }
 
     public func deleteTag(_ tag: Tag, in repository: RepositoryName) async throws -> Bool {
-        try await write { db in
+        try await deleteTag(tag, in: repository, events: [])
+    }
+
+    public func deleteTag(_ tag: Tag, in repository: RepositoryName, events: [RegistryEvent]) async throws -> Bool {
+        let events = try RegistryEvent.encodedForOutbox(events)
+        return try await write { db in
             guard let repositoryID = try Self.repositoryID(repository, in: db, create: false) else { return false }
             try db.execute(
                 sql: "DELETE FROM tag WHERE repository_id = ? AND name = ?", arguments: [repositoryID, tag.value])
-            return db.changesCount > 0
+            guard db.changesCount > 0 else { return false }
+            try Self.appendOutbox(events, in: db)
+            return true
         }
     }
 }

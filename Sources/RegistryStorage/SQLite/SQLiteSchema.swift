@@ -128,6 +128,7 @@ enum SQLiteSchema {
                     CREATE INDEX manifest_blob_by_digest ON manifest_blob(digest);
                     """)
         }
+        migrator.registerMigration("outbox-1") { db in try SQLiteSchema.outbox(db) }
         return migrator
     }
 }

@@ -63,7 +63,8 @@ public struct BlobUploads: Sendable {
     /// and links it into the repository.
     /// - Returns: the blob's size.
     public func finish<Body: AsyncSequence & Sendable>(
-        _ id: String, in repository: RepositoryName, digest: Digest, body: Body?, length: Int64?
+        _ id: String, in repository: RepositoryName, digest: Digest, body: Body?, length: Int64?,
+        events: [RegistryEvent] = []
     ) async throws -> Int64 where Body.Element == ByteBuffer {
         try await locks.hold(id) {
             var staged = try await blobs.reconcile(try await session(id, in: repository).staged)
@@ -76,7 +77,7 @@ public struct BlobUploads: Sendable {
                 try await discard(id)
                 throw error
             }
-            try await store(staged, as: digest, in: repository, completingUpload: id)
+            try await store(staged, as: digest, in: repository, completingUpload: id, events: events)
             return staged.size
         }
     }
@@ -84,14 +85,14 @@ public struct BlobUploads: Sendable {
     /// A whole blob in one request (`POST ...?digest=`). Staged with no session row: a crash
     /// leaves only stray staged bytes, which startup recovery or purging removes.
     public func uploadWhole<Body: AsyncSequence & Sendable>(
-        to repository: RepositoryName, digest: Digest, body: Body, length: Int64?
+        to repository: RepositoryName, digest: Digest, body: Body, length: Int64?, events: [RegistryEvent] = []
     ) async throws -> Int64 where Body.Element == ByteBuffer {
         let id = "whole-" + UUID().uuidString.lowercased()
         var staged = try await blobs.beginUpload(id: id)
         do {
             staged = try await blobs.append(body, to: staged, expectedLength: length)
             try await verify(staged, as: digest)
-            try await store(staged, as: digest, in: repository, completingUpload: nil)
+            try await store(staged, as: digest, in: repository, completingUpload: nil, events: events)
             return staged.size
         } catch {
             try? await blobs.discardUpload(id: id)
@@ -149,15 +150,29 @@ public struct BlobUploads: Sendable {
     }
 
     /// Makes verified bytes durable and visible: reserve the digest, commit the staged bytes
-    /// as the blob, then record its row (which ends the session). Staged leftovers go last.
+    /// as the blob, then record its row (which ends the session) with `events` (their target
+    /// size set to the blob's) in the outbox. Staged leftovers go last.
     private func store(
-        _ staged: StagedUpload, as digest: Digest, in repository: RepositoryName, completingUpload: String?
+        _ staged: StagedUpload, as digest: Digest, in repository: RepositoryName, completingUpload: String?,
+        events: [RegistryEvent]
     ) async throws {
         let reservation = try await reserve(digest)
         do {
             try await blobs.commitUpload(staged, as: digest)
-            try await metadata.recordBlob(
-                digest, size: staged.size, in: repository, reservation: reservation, completingUpload: completingUpload)
+            if !events.isEmpty, let outbox = metadata as? any EventOutboxStore {
+                let sized = events.map { event in
+                    var event = event
+                    event.target.size = staged.size
+                    event.target.length = staged.size
+                    return event
+                }
+                try await outbox.recordBlob(
+                    digest, size: staged.size, in: repository, reservation: reservation,
+                    completingUpload: completingUpload, events: sized)
+            } else {
+                try await metadata.recordBlob(
+                    digest, size: staged.size, in: repository, reservation: reservation, completingUpload: completingUpload)
+            }
         } catch {
             try? await metadata.releaseReservation(reservation)
             throw error
