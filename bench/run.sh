@@ -98,7 +98,8 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-# The S3 server (one Ceph RGW) and the PostgreSQL server of the s3 runs, started once.
+# The S3 server (one Ceph RGW) and the PostgreSQL server of an s3 run, new for each mode:
+# RGW's memstore holds every object in memory, and one run's objects would fill it for the next.
 start_object_store() {
     [[ -n "$S3_STATE" ]] && return 0
     # PostgreSQL runs as an unprivileged user, which cannot enter $WORK (mode 700): its own folder.
@@ -111,6 +112,14 @@ start_object_store() {
     eval "$s3_env"
     pg_env=$("$REPO/scripts/postgres-server.sh" start "$PG_STATE") || die "PostgreSQL did not start"
     eval "$pg_env"
+}
+
+stop_object_store() {
+    [[ -z "$S3_STATE" ]] || "$REPO/scripts/s3-server.sh" stop "$S3_STATE" >/dev/null 2>&1 || true
+    [[ -z "$PG_STATE" ]] || "$REPO/scripts/postgres-server.sh" stop "$PG_STATE" >/dev/null 2>&1 || true
+    [[ -z "$PG_STATE" ]] || rm -rf "$PG_STATE"
+    [[ -z "$S3_STATE" ]] || rm -rf "$S3_STATE"
+    S3_STATE="" PG_STATE=""
 }
 
 s3_request() {  # METHOD PATH: one signed request to the RGW (curl's SigV4), prints the status
@@ -263,6 +272,7 @@ stop_servers() {  # MODE: stops both, keeps the last log lines of each
     done
     BERTH_PID=""
     REF_PID=""
+    [[ "$1" != s3* ]] || stop_object_store
 }
 
 if [[ " $BENCH_MODES " == *" https "* ]]; then

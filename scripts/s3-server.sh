@@ -6,7 +6,7 @@
 #   scripts/s3-server.sh start DIR   # prints S3_TEST_ENDPOINT=... S3_TEST_ACCESS_KEY=... lines
 #   scripts/s3-server.sh stop DIR    # stops the daemons by their PIDs
 #
-# S3_MEMSTORE_BYTES sizes the in-memory OSD (default 4 GiB; the benchmark asks for more).
+# S3_MEMSTORE_BYTES sizes the in-memory OSD (default 8 GiB, filled only as objects arrive; the benchmark asks for more).
 # Needs Debian's ceph-mon, ceph-osd, radosgw and ceph-common (scripts/install-test-deps.sh).
 set -euo pipefail
 
@@ -68,7 +68,7 @@ osd pool default pg autoscale mode = off
 mon max pg per osd = 1000
 paxos propose interval = 0.05
 osd objectstore = memstore
-memstore device bytes = ${S3_MEMSTORE_BYTES:-4294967296}
+memstore device bytes = ${S3_MEMSTORE_BYTES:-8589934592}
 run dir = $dir/run
 admin socket = $dir/run/\$name.asok
 pid file = $dir/run/\$name.pid
