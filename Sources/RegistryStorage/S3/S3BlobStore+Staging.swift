@@ -76,12 +76,17 @@ extension S3BlobStore {
         var state = try S3StagingState(location: upload.location)
         var hasher = upload.hasher
         return try await storageCall("appending to upload \(upload.id)") {
-            var pending = ByteBuffer()
-            if let tail = state.tail {
-                pending = try await s3.getObjectBytes(key: tail.key, limit: Int(settings.chunkSize) * 2)
-                guard Int64(pending.readableBytes) == tail.size else { throw Self.stagingLost }
-            }
+            // One part's buffer, allocated at its exact size and filled to it: a buffer grown by
+            // writes doubles its capacity (16 MiB for a 10 MiB part), and slicing parts off one
+            // buffer copies the rest when it is compacted. Each upload holds at most one part.
             let partSize = Int(settings.chunkSize)
+            var pending = Self.partBuffer(partSize)
+            if let tail = state.tail {
+                var bytes = try await s3.getObjectBytes(key: tail.key, limit: partSize * 2)
+                guard Int64(bytes.readableBytes) == tail.size else { throw Self.stagingLost }
+                if bytes.readableBytes > partSize { pending = Self.partBuffer(bytes.readableBytes) }
+                pending.writeBuffer(&bytes)
+            }
             var received: Int64 = 0
             for try await chunk in body {
                 received += Int64(chunk.readableBytes)
@@ -90,11 +95,15 @@ extension S3BlobStore {
                 }
                 chunk.withUnsafeReadableBytes { hasher?.update(bufferPointer: $0) }
                 var chunk = chunk
-                pending.writeBuffer(&chunk)
-                while pending.readableBytes >= partSize {
-                    guard let slice = pending.readSlice(length: partSize) else { break }
-                    try await uploadPart(slice, of: upload.id, state: &state)
-                    pending.discardReadBytes()
+                while chunk.readableBytes > 0 {
+                    let room = max(partSize - pending.readableBytes, 0)
+                    if var piece = chunk.readSlice(length: min(room, chunk.readableBytes)) {
+                        pending.writeBuffer(&piece)
+                    }
+                    if pending.readableBytes >= partSize {
+                        try await uploadPart(pending, of: upload.id, state: &state)
+                        pending = Self.partBuffer(partSize)
+                    }
                 }
             }
             if let expectedLength, received != expectedLength {
@@ -113,6 +122,11 @@ extension S3BlobStore {
             }
             return StagedUpload(id: upload.id, size: size, hasher: hasher, location: try state.encoded())
         }
+    }
+
+    /// An empty buffer of exactly `size` bytes' capacity.
+    static func partBuffer(_ size: Int) -> ByteBuffer {
+        ByteBufferAllocator().buffer(capacity: size)
     }
 
     private func uploadPart(_ bytes: ByteBuffer, of id: String, state: inout S3StagingState) async throws {
