@@ -64,6 +64,7 @@ extension RegistryAPI {
                 try await writer.finish(nil)
                 return
             }
+            var writtenSinceWait = 0
             try await reader.stream { chunk in
                 // Read in large chunks (few trips to the disk's threads), written in slices:
                 // behind TLS each write is encrypted into a buffer of its own size that the TLS
@@ -77,9 +78,13 @@ extension RegistryAPI {
                 }
                 // NIO's async writer accepts a chunk before the event loop has handed it to the
                 // socket, and learns that the socket is full only when the loop runs. Waiting for
-                // the loop once per chunk keeps about one chunk in flight per download, so memory
-                // stays flat even when the loop is busy and the disk outruns the network.
-                try await eventLoop.submit {}.get()
+                // the loop after each MiB keeps about that much in flight per download, so memory
+                // stays flat even when the loop is busy and the source outruns the network.
+                writtenSinceWait += chunk.readableBytes
+                if writtenSinceWait >= Self.loopWaitBytes {
+                    writtenSinceWait = 0
+                    try await eventLoop.submit {}.get()
+                }
             }
             try await writer.finish(nil)
         }
@@ -89,6 +94,9 @@ extension RegistryAPI {
     /// The largest body write of a streamed blob: 15 TLS records, whose ciphertext (with the
     /// records' overhead) still fits a 256 KiB buffer.
     static let writeSlice = 15 * 16 * 1024
+
+    /// How much of a streamed blob is written between waits for the event loop.
+    static let loopWaitBytes = 1 << 20
 
     /// `DELETE /v2/<name>/blobs/<digest>`: unlinks the blob from the repository.
     func deleteBlob(_ name: RepositoryName, _ digestText: String) async throws -> Response {
