@@ -160,6 +160,7 @@ let package = Package(
             name: "RegistryCommandLine",
             dependencies: [
                 "RegistryCore",
+                "CSystemExtras",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

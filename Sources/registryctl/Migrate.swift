@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RegistryCommandLine
 import RegistryCore
 import RegistryStorage
 
@@ -33,6 +34,7 @@ struct Migrate: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
+        AllocatorSetup.tune()  // S3 parts on their way to a bucket: memory returned after each
         let sourceConfiguration = try OpenedStorage.loadConfiguration(from)
         let destinationConfiguration = try OpenedStorage.loadConfiguration(to)
         // Blobs may stay where they are (one bucket for both: only the metadata moves), but a

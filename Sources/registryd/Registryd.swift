@@ -23,6 +23,7 @@ struct Registryd: AsyncParsableCommand {
     var config: String?
 
     func run() async throws {
+        AllocatorSetup.tune()
         let loaded: ConfigurationLoader.Result
         do {
             loaded = try ConfigurationFile.load(path: config)

@@ -5,4 +5,9 @@
 /// which Swift's Glibc module does not define. Returns 0, or -1 with errno set.
 int system_extras_syncfs(int fd);
 
+/// mallopt(M_MMAP_THRESHOLD, bytes) on glibc (malloc.h is not in Swift's Glibc module): a fixed
+/// threshold above which blocks are mapped on their own. Returns 1 on success, 0 otherwise
+/// (and always 0 where the C library is not glibc).
+int system_extras_set_mmap_threshold(int bytes);
+
 #endif
