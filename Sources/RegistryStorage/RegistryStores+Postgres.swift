@@ -20,7 +20,9 @@ extension RegistryStores {
         let location: String
         do {
             if let s3 = configuration.storage.s3 {
-                blobs = try await S3BlobStore(settings: s3, redirectsDisabled: configuration.storage.redirectDisabled)
+                blobs = try await S3BlobStore(
+                    settings: s3, redirectsDisabled: configuration.storage.redirectDisabled,
+                    spoolDirectory: S3BlobStore.spoolDirectory(for: configuration))
                 location = "s3 bucket \(s3.bucket) at \(s3.endpoint)"
             } else {
                 blobs = try FilesystemBlobStore(root: configuration.storage.rootDirectory)

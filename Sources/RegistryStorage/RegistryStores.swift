@@ -60,7 +60,9 @@ public struct RegistryStores: Sendable {
     ) async throws -> RegistryStores {
         let root = configuration.storage.rootDirectory
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        let blobs = try await S3BlobStore(settings: settings, redirectsDisabled: configuration.storage.redirectDisabled)
+        let blobs = try await S3BlobStore(
+            settings: settings, redirectsDisabled: configuration.storage.redirectDisabled,
+            spoolDirectory: S3BlobStore.spoolDirectory(for: configuration))
         let metadata = try SQLiteMetadataStore(path: configuration.databasePath)
         // One SQLite database means one server: its staged uploads are its own.
         return RegistryStores(

@@ -83,12 +83,15 @@ public struct S3Client: Sendable {
 
     // MARK: - Sending
 
-    /// A request body: bytes in memory (signed, and retried on a transient failure) or a stream
-    /// of known length (sent as `UNSIGNED-PAYLOAD`, never retried).
+    /// A request body: bytes in memory (signed, and retried on a transient failure), a stream
+    /// of known length (sent as `UNSIGNED-PAYLOAD`, never retried), or bytes read afresh for
+    /// each attempt (a local file) whose SHA-256 is known beforehand (signed and retried like
+    /// `bytes`, without holding them in memory).
     public enum Payload: Sendable {
         case empty
         case bytes(ByteBuffer)
         case stream(HTTPClientRequest.Body, length: Int64)
+        case replayable(length: Int64, sha256Hex: String, makeBody: @Sendable () -> HTTPClientRequest.Body)
     }
 
     /// Sends one signed request and returns the answer when its status is a success; otherwise
@@ -130,6 +133,9 @@ public struct S3Client: Sendable {
         case .stream(let body, _):
             payloadHash = SigV4Signer.unsignedPayload
             request.body = body
+        case .replayable(_, let sha256Hex, let makeBody):
+            payloadHash = sha256Hex
+            request.body = makeBody()
         }
         let signed = SigV4Signer.Request(
             method: method.rawValue, host: target.host, encodedPath: target.encodedPath, query: query,
@@ -206,6 +212,7 @@ extension S3Client.Payload {
         case .empty: 0
         case .bytes(let buffer): Int64(buffer.readableBytes)
         case .stream(_, let length): length
+        case .replayable(let length, _, _): length
         }
     }
 }

@@ -16,6 +16,13 @@ public struct FileChunks: AsyncSequence, Sendable {
         self.size = size
     }
 
+    /// The first `size` bytes of a file already open (`path` names it in errors).
+    init(file: OpenFile, path: String, size: Int64) {
+        self.file = file
+        self.path = path
+        self.size = size
+    }
+
     public struct AsyncIterator: AsyncIteratorProtocol {
         let chunks: FileChunks
         var offset: Int64 = 0

@@ -65,10 +65,10 @@ extension S3BlobStore {
         return StagedUpload(id: upload.id, size: upload.size, hasher: hasher, location: try state.encoded())
     }
 
-    /// Buffers the body into parts of `chunksize`, uploading each as it fills; what is left
-    /// short of a part becomes a new tail object. The recorded state is only replaced by the
-    /// returned one, so a failure part-way leaves the upload as it was: extra parts are never
-    /// named, and the old tail object is still there.
+    /// Gathers the body into parts of `chunksize` in a local spool file (``S3PartSpool``),
+    /// uploading each as it fills; what is left short of a part becomes a new tail object. The
+    /// recorded state is only replaced by the returned one, so a failure part-way leaves the
+    /// upload as it was: extra parts are never named, and the old tail object is still there.
     public func append<Body: AsyncSequence & Sendable>(
         _ body: Body, to upload: StagedUpload, expectedLength: Int64?
     ) async throws -> StagedUpload where Body.Element == ByteBuffer {
@@ -76,16 +76,13 @@ extension S3BlobStore {
         var state = try S3StagingState(location: upload.location)
         var hasher = upload.hasher
         return try await storageCall("appending to upload \(upload.id)") {
-            // One part's buffer, allocated at its exact size and filled to it: a buffer grown by
-            // writes doubles its capacity (16 MiB for a 10 MiB part), and slicing parts off one
-            // buffer copies the rest when it is compacted. Each upload holds at most one part.
-            let partSize = Int(settings.chunkSize)
-            var pending = Self.partBuffer(partSize)
+            let partSize = settings.chunkSize
+            var spool = try await S3PartSpool.make(in: spoolDirectory)
             if let tail = state.tail {
-                var bytes = try await s3.getObjectBytes(key: tail.key, limit: partSize * 2)
-                guard Int64(bytes.readableBytes) == tail.size else { throw Self.stagingLost }
-                if bytes.readableBytes > partSize { pending = Self.partBuffer(bytes.readableBytes) }
-                pending.writeBuffer(&bytes)
+                for try await chunk in try await s3.getObject(key: tail.key).body {
+                    try await spool.append(chunk)
+                }
+                guard spool.size == tail.size else { throw Self.stagingLost }
             }
             var received: Int64 = 0
             for try await chunk in body {
@@ -96,13 +93,13 @@ extension S3BlobStore {
                 chunk.withUnsafeReadableBytes { hasher?.update(bufferPointer: $0) }
                 var chunk = chunk
                 while chunk.readableBytes > 0 {
-                    let room = max(partSize - pending.readableBytes, 0)
-                    if var piece = chunk.readSlice(length: min(room, chunk.readableBytes)) {
-                        pending.writeBuffer(&piece)
+                    let room = Int(max(partSize - spool.size, 0))
+                    if let piece = chunk.readSlice(length: min(room, chunk.readableBytes)) {
+                        try await spool.append(piece)
                     }
-                    if pending.readableBytes >= partSize {
-                        try await uploadPart(pending, of: upload.id, state: &state)
-                        pending = Self.partBuffer(partSize)
+                    if spool.size >= partSize {
+                        try await uploadPart(try await spool.payload(), of: upload.id, state: &state)
+                        try await spool.reset()
                     }
                 }
             }
@@ -111,25 +108,20 @@ extension S3BlobStore {
             }
             let size = upload.size + received
             if received > 0 || state.tail != nil {
-                if pending.readableBytes == 0 {
+                if spool.size == 0 {
                     state.tail = nil
-                } else if state.tail?.size != Int64(pending.readableBytes) || received > 0 {
+                } else if state.tail?.size != spool.size || received > 0 {
                     // A new key per size: the recorded tail stays intact until the new state is.
                     let key = uploadFolder(upload.id) + "tail-\(size)"
-                    try await s3.putObject(key: key, payload: .bytes(pending))
-                    state.tail = .init(key: key, size: Int64(pending.readableBytes))
+                    try await s3.putObject(key: key, payload: try await spool.payload())
+                    state.tail = .init(key: key, size: spool.size)
                 }
             }
             return StagedUpload(id: upload.id, size: size, hasher: hasher, location: try state.encoded())
         }
     }
 
-    /// An empty buffer of exactly `size` bytes' capacity.
-    static func partBuffer(_ size: Int) -> ByteBuffer {
-        ByteBufferAllocator().buffer(capacity: size)
-    }
-
-    private func uploadPart(_ bytes: ByteBuffer, of id: String, state: inout S3StagingState) async throws {
+    private func uploadPart(_ payload: S3Client.Payload, of id: String, state: inout S3StagingState) async throws {
         if state.multipartID == nil {
             state.multipartID = try await s3.createMultipartUpload(key: joinedKey(id))
         }
@@ -138,7 +130,7 @@ extension S3BlobStore {
         guard number <= S3Client.maximumPartCount else {
             throw RegistryError(.sizeInvalid, "the upload is larger than this store's chunksize allows")
         }
-        let part = try await s3.uploadPart(key: joinedKey(id), uploadID: multipartID, number: number, payload: .bytes(bytes))
+        let part = try await s3.uploadPart(key: joinedKey(id), uploadID: multipartID, number: number, payload: payload)
         state.parts.append(.init(number: number, etag: part.etag, size: part.size))
     }
 

@@ -19,6 +19,8 @@ public final class S3BlobStore: BlobStore {
     let redirects: Bool
     /// How long a presigned blob URL stays valid (Distribution uses 20 minutes).
     let redirectExpiry: Duration = .seconds(20 * 60)
+    /// Where a part on its way to the bucket waits until it is full (``S3PartSpool``).
+    let spoolDirectory: String
 
     /// One HTTP client per process (for each TLS setting), never shut down: stores are opened
     /// by registryd once and by tests many times, and a client must outlive every request.
@@ -26,8 +28,9 @@ public final class S3BlobStore: BlobStore {
     private static let nonVerifyingClient = S3Client.makeHTTPClient(for: .tlsUnverified, connectionsPerHost: 64)
 
     /// Opens the store on the configured bucket, which must exist (checked, so that a wrong
-    /// name or credentials fail at startup, not at the first push).
-    public init(settings: RegistryConfiguration.S3, redirectsDisabled: Bool) async throws {
+    /// name or credentials fail at startup, not at the first push). Parts being gathered wait
+    /// in unlinked files under `spoolDirectory`.
+    public init(settings: RegistryConfiguration.S3, redirectsDisabled: Bool, spoolDirectory: String) async throws {
         guard let endpoint = URL(string: settings.endpoint), endpoint.host != nil else {
             throw S3StoreFailure(.failed, "storage.s3: invalid endpoint \(settings.endpoint)")
         }
@@ -39,12 +42,23 @@ public final class S3BlobStore: BlobStore {
             configuration: configuration,
             httpClient: settings.skipVerify ? Self.nonVerifyingClient : Self.verifyingClient)
         self.settings = settings
+        self.spoolDirectory = spoolDirectory
         redirects = !redirectsDisabled
         do {
             try await s3.headBucket()
         } catch {
             throw S3StartupFailure(error, settings: settings)
         }
+    }
+
+    /// The spool folder for a configuration: `spool` under the storage root when it can be
+    /// made there, else one in the temporary directory.
+    public static func spoolDirectory(for configuration: RegistryConfiguration) -> String {
+        let preferred = configuration.storage.rootDirectory + "/spool"
+        if (try? FileManager.default.createDirectory(atPath: preferred, withIntermediateDirectories: true)) != nil {
+            return preferred
+        }
+        return NSTemporaryDirectory() + "berth-s3-spool"
     }
 
     // MARK: Keys
