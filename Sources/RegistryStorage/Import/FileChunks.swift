@@ -3,12 +3,13 @@ import Glibc
 import NIOCore
 import NIOPosix
 
-/// A file read front to back in 1 MiB chunks on the thread pool, as an upload body.
+/// A file read front to back in chunks (1 MiB unless told) on the thread pool, as an upload body.
 public struct FileChunks: AsyncSequence, Sendable {
     public typealias Element = ByteBuffer
     let file: OpenFile
     let path: String
     let size: Int64
+    var chunkSize = 1 << 20
 
     public init(path: String, size: Int64) throws {
         file = OpenFile(try POSIXFile.open(path, O_RDONLY))
@@ -16,11 +17,13 @@ public struct FileChunks: AsyncSequence, Sendable {
         self.size = size
     }
 
-    /// The first `size` bytes of a file already open (`path` names it in errors).
-    init(file: OpenFile, path: String, size: Int64) {
+    /// The first `size` bytes of a file already open (`path` names it in errors), read
+    /// `chunkSize` bytes at a time.
+    init(file: OpenFile, path: String, size: Int64, chunkSize: Int) {
         self.file = file
         self.path = path
         self.size = size
+        self.chunkSize = chunkSize
     }
 
     public struct AsyncIterator: AsyncIteratorProtocol {
@@ -29,7 +32,7 @@ public struct FileChunks: AsyncSequence, Sendable {
 
         public mutating func next() async throws -> ByteBuffer? {
             guard offset < chunks.size else { return nil }
-            let count = Int(Swift.min(Int64(1 << 20), chunks.size - offset))
+            let count = Int(Swift.min(Int64(chunks.chunkSize), chunks.size - offset))
             let (fd, start, path) = (chunks.file.fd, offset, chunks.path)
             let chunk = try await NIOThreadPool.singleton.runIfActive {
                 try POSIXFile.read(fd, count: count, at: start, path: path)

@@ -8,7 +8,7 @@ import S3Client
 /// One S3 part (or an upload's tail) on its way to the bucket, kept in a local file rather than
 /// in memory: with eight uploads in flight and 10 MiB parts, buffers alone would hold 80 MiB.
 /// The file is unlinked as soon as it is opened, so a crash leaves nothing behind; it is only a
-/// staging copy, since a part counts once S3 has acknowledged it. Bytes are gathered to 1 MiB
+/// staging copy, since a part counts once S3 has acknowledged it. Bytes are gathered to 256 KiB
 /// before each write, and the SHA-256 that signs the part is computed as they arrive, so the
 /// upload is signed (and retried) as a part in memory would be.
 struct S3PartSpool {
@@ -20,7 +20,8 @@ struct S3PartSpool {
     private var pending = ByteBuffer()
     private var hasher = DigestHasher(.sha256)
 
-    static let writeSize = 1 << 20
+    /// The size of each write to the spool file, and of each read when the part is sent.
+    static let writeSize = 256 * 1024
 
     private init(file: OpenFile, path: String) {
         self.file = file
@@ -42,10 +43,15 @@ struct S3PartSpool {
         guard chunk.readableBytes > 0 else { return }
         chunk.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
         size += Int64(chunk.readableBytes)
-        if pending.capacity == 0 { pending.reserveCapacity(Self.writeSize) }
+        if pending.readableBytes + chunk.readableBytes > Self.writeSize { try await flush() }
+        if chunk.readableBytes >= Self.writeSize {
+            try await write(chunk)  // large enough to go as it is, without a copy
+            return
+        }
+        // Gathered in a buffer of fixed capacity (a buffer grown by writes doubles).
+        if pending.capacity < Self.writeSize { pending = ByteBufferAllocator().buffer(capacity: Self.writeSize) }
         var chunk = chunk
         pending.writeBuffer(&chunk)
-        if pending.readableBytes >= Self.writeSize { try await flush() }
     }
 
     /// The part as a request body: signed with its SHA-256, read from the file for each attempt.
@@ -53,7 +59,7 @@ struct S3PartSpool {
         try await flush()
         let (file, path, size) = (file, path, size)
         return .replayable(length: size, sha256Hex: hasher.finalize().hex) {
-            .stream(FileChunks(file: file, path: path, size: size), length: .known(size))
+            .stream(FileChunks(file: file, path: path, size: size, chunkSize: Self.writeSize), length: .known(size))
         }
     }
 
@@ -69,9 +75,13 @@ struct S3PartSpool {
 
     private mutating func flush() async throws {
         guard pending.readableBytes > 0 else { return }
-        let (fd, path, offset, bytes) = (file.fd, path, written, pending)
+        try await write(pending)
+        pending.clear()
+    }
+
+    private mutating func write(_ bytes: ByteBuffer) async throws {
+        let (fd, path, offset) = (file.fd, path, written)
         try await NIOThreadPool.singleton.runIfActive { try POSIXFile.write(fd, bytes, at: offset, path: path) }
         written += Int64(bytes.readableBytes)
-        pending.clear()
     }
 }
