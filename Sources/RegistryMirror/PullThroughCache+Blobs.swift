@@ -73,24 +73,39 @@ extension PullThroughCache {
     private func start(_ digest: Digest, route: MirrorTable.Route) async throws -> StartedFetch {
         let client = clients[route.mirror]
         let label = client.mirror.label
-        let response: HTTPClientResponse
+        let response: UpstreamDownload
         do {
             response = try await timed(route) {
-                try await client.send(.GET, remoteName: route.remoteName, path: "blobs/\(digest)", deadline: .seconds(24 * 3600))
+                try await client.download(remoteName: route.remoteName, path: "blobs/\(digest)", deadline: .seconds(24 * 3600))
             }
-            try check(response, route: route, unknown: RegistryError(.blobUnknown, "blob unknown to the upstream registry", detail: "\(label): \(digest)"))
         } catch let failure as UpstreamFailure {
             metrics[route.mirror].upstreamErrors.increment()
             throw failure.registryError
         }
+        do {
+            try check(response, route: route, unknown: RegistryError(.blobUnknown, "blob unknown to the upstream registry", detail: "\(label): \(digest)"))
+        } catch let failure as UpstreamFailure {
+            await response.discard()
+            metrics[route.mirror].upstreamErrors.increment()
+            throw failure.registryError
+        } catch {
+            await response.discard()
+            throw error
+        }
         guard let size = response.headers.first(name: "Content-Length").flatMap(Int64.init), size >= 0 else {
-            await response.body.drain()
+            response.cancel()
             throw UpstreamFailure.invalidContent(label, "blob response without Content-Length").registryError
         }
-        let spool = try BlobSpool(directory: spoolDirectory)
+        let spool: BlobSpool
+        do {
+            spool = try BlobSpool(directory: spoolDirectory)
+        } catch {
+            response.cancel()
+            throw error
+        }
         let started = StartedFetch(spool: spool, size: size)
         Task { [self] in
-            await pump(response.body, into: started, digest: digest, route: route)
+            await pump(response, into: started, digest: digest, route: route)
         }
         return started
     }
@@ -98,32 +113,34 @@ extension PullThroughCache {
     /// Writes the body to the spool while hashing it, then verifies size and digest before
     /// anything becomes visible: readers get the failure instead of unverified bytes' end, and
     /// only a verified blob is committed to the store (as an upload: durable, then recorded).
-    private func pump(_ body: HTTPClientResponse.Body, into fetch: StartedFetch, digest: Digest, route: MirrorTable.Route) async {
+    private func pump(_ response: UpstreamDownload, into fetch: StartedFetch, digest: Digest, route: MirrorTable.Route) async {
         let label = clients[route.mirror].mirror.label
         var hasher = DigestHasher(digest.algorithm)
-        var pending = ByteBuffer()
         var received: Int64 = 0
         do {
             do {
-                for try await chunk in body {
-                    received += Int64(chunk.readableBytes)
-                    guard received <= fetch.size else {
-                        throw UpstreamFailure.invalidContent(label, "blob \(digest) is longer than its Content-Length")
+                // The buffers arrive whole from the event loop; each is written to the spool by
+                // the disk's threads while the next is hashed here, so the download does not stop
+                // for each write (at most one write in flight: the spool is appended in order).
+                try await withThrowingTaskGroup(of: Void.self) { writes in
+                    var writing = false
+                    while let buffer = try await response.body.next() {
+                        received += Int64(buffer.readableBytes)
+                        guard received <= fetch.size else {
+                            throw UpstreamFailure.invalidContent(label, "blob \(digest) is longer than its Content-Length")
+                        }
+                        buffer.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+                        if writing { try await writes.next() }
+                        writes.addTask { try await fetch.spool.append(buffer) }
+                        writing = true
                     }
-                    chunk.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
-                    var chunk = chunk
-                    pending.writeBuffer(&chunk)
-                    if pending.readableBytes >= Self.spoolWriteSize {
-                        try await fetch.spool.append(pending)
-                        pending.clear()
-                    }
+                    try await writes.waitForAll()
                 }
             } catch let failure as UpstreamFailure {
                 throw failure
             } catch {
                 throw UpstreamFailure.unreachable(label, "download of \(digest) failed: \(error)")
             }
-            if pending.readableBytes > 0 { try await fetch.spool.append(pending) }
             metrics[route.mirror].upstreamBytes.increment(by: received)
             guard received == fetch.size else {
                 throw UpstreamFailure.invalidContent(label, "blob \(digest) ended after \(received) of \(fetch.size) bytes")
@@ -137,6 +154,7 @@ extension PullThroughCache {
             // while clients may still be reading them.
             _ = try await uploads.storeFile(at: fetch.spool.path, as: digest, size: fetch.size, in: route.localName)
         } catch {
+            response.cancel()
             metrics[route.mirror].upstreamErrors.increment()
             logger.error("mirror download failed; nothing cached", metadata: ["digest": "\(digest)", "error": "\(error)"])
             fetch.spool.finish(.failure(error))
@@ -144,7 +162,4 @@ extension PullThroughCache {
         await fetches.end(digest)
         fetch.spool.remove()
     }
-
-    /// Bytes gathered before each write to the spool: few system calls, bounded memory.
-    static let spoolWriteSize = 512 * 1024
 }

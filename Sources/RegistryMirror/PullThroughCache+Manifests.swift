@@ -114,7 +114,7 @@ extension PullThroughCache {
 
     /// Turns an upstream's answer into a failure: 404 is `unknown` (the client's 404, naming the
     /// upstream), 401/403 a refusal, 5xx and anything else unexpected unreachability.
-    func check(_ response: HTTPClientResponse, route: MirrorTable.Route, unknown: RegistryError) throws {
+    func check(_ response: some UpstreamAnswer, route: MirrorTable.Route, unknown: RegistryError) throws {
         let label = clients[route.mirror].mirror.label
         switch response.status.code {
         case 200..<300: return

@@ -44,30 +44,67 @@ struct UpstreamClient: Sendable {
     func send(
         _ method: HTTPMethod, remoteName: String, path: String, accept: [String] = [], deadline: Duration = .seconds(60)
     ) async throws -> HTTPClientResponse {
+        try await negotiate(remoteName: remoteName, path: path) { url, authorization in
+            try await execute(method, url: url, accept: accept, authorization: authorization, deadline: deadline)
+        }
+    }
+
+    /// GETs a blob as ``send(_:remoteName:path:accept:deadline:)`` does, with its body read in
+    /// large buffers (``UpstreamBlobStream``) rather than socket read by socket read.
+    func download(remoteName: String, path: String, deadline: Duration) async throws -> UpstreamDownload {
+        try await negotiate(remoteName: remoteName, path: path) { url, authorization in
+            try await stream(url: url, authorization: authorization, deadline: deadline)
+        }
+    }
+
+    /// The Docker client's dance around one request: answer a challenge once, then follow up to
+    /// five redirects; `attempt` sends the request to a URL with an `Authorization` value.
+    private func negotiate<Answer: UpstreamAnswer>(
+        remoteName: String, path: String, attempt: (String, String?) async throws -> Answer
+    ) async throws -> Answer {
         let url = "\(mirror.remoteURL)/v2/\(remoteName)/\(path)"
         let scope = "repository:\(remoteName):pull"
         var authorization = await tokens.authorization(for: scope)
-        var response = try await execute(method, url: url, accept: accept, authorization: authorization, deadline: deadline)
+        var response = try await attempt(url, authorization)
         if response.status == .unauthorized, let header = response.headers.first(name: "WWW-Authenticate"),
             let challenge = AuthChallenge(parsing: header)
         {
-            await response.body.drain()
+            await response.discard()
             authorization = try await authenticate(challenge, scope: scope)
-            response = try await execute(method, url: url, accept: accept, authorization: authorization, deadline: deadline)
+            response = try await attempt(url, authorization)
         }
         var redirects = 0
         while [.movedPermanently, .found, .seeOther, .temporaryRedirect, .permanentRedirect].contains(response.status),
             let location = response.headers.first(name: "Location"), redirects < 5
         {
-            await response.body.drain()
+            await response.discard()
             redirects += 1
             let target = Self.resolve(location, against: url)
             // The blob host (a bucket's presigned URL) gets no registry credentials.
             let sameHost = URL(string: target)?.host == URL(string: url)?.host
-            response = try await execute(
-                method, url: target, accept: accept, authorization: sameHost ? authorization : nil, deadline: deadline)
+            response = try await attempt(target, sameHost ? authorization : nil)
         }
         return response
+    }
+
+    /// One GET whose body goes to an ``UpstreamBlobStream``; answers once the head is in.
+    private func stream(url: String, authorization: String?, deadline: Duration) async throws -> UpstreamDownload {
+        do {
+            var headers = HTTPHeaders()
+            headers.add(name: "User-Agent", value: "berth-mirror/0.1")
+            if let authorization { headers.add(name: "Authorization", value: authorization) }
+            let request = try HTTPClient.Request(url: url, method: .GET, headers: headers)
+            let eventLoop = http.eventLoopGroup.any()
+            let body = UpstreamBlobStream(eventLoop: eventLoop)
+            let task = http.execute(
+                request: request, delegate: body, eventLoop: .delegateAndChannel(on: eventLoop),
+                deadline: .now() + .nanoseconds(Int64(deadline.inSeconds * 1e9)), logger: logger)
+            task.futureResult.whenFailure { body.fail($0) }
+            let head = try await body.responseHead()
+            return UpstreamDownload(status: head.status, headers: head.headers, body: body, task: task)
+        } catch {
+            throw UpstreamFailure.unreachable(mirror.label, String(describing: error))
+        }
     }
 
     private func execute(

@@ -248,6 +248,48 @@ def test_concurrent_pulls_of_a_missing_blob_make_one_upstream_download(upstreams
     assert files_under(mirror.root / "mirror-spool") == []
 
 
+def vm_hwm_mib(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise AssertionError("no VmHWM in /proc status")
+
+
+def test_the_first_pull_of_a_large_blob_keeps_memory_flat(tmp_path, upstreams):
+    """The upstream's body is gathered into a few 1 MiB buffers and paused beyond them; the
+    clients read the spool file, so neither the blob's size nor a slow client shows in memory."""
+    name = uniq("large")
+    img = upstreams.push("anon", name, tag="v1", layer_sizes=(256 << 20,))
+    digest = sha256(img.layers[0])
+    reg = RegistryProcess(tmp_path / "mirror")
+    reg.config_path.write_text(config(reg.root, reg.port, f"""    - prefix: anon
+      url: {upstreams.anon.url}
+"""))
+    reg.start()
+    try:
+        assert http("GET", reg, f"/v2/anon/{name}/manifests/v1", headers=ACCEPT).status_code == 200
+        before = vm_hwm_mib(reg.proc.pid)
+
+        def fetch(slow: bool):
+            hasher = hashlib.sha256()
+            with requests.get(f"{reg.url}/v2/anon/{name}/blobs/{digest}", stream=True, timeout=300) as resp:
+                assert resp.status_code == 200
+                for i, chunk in enumerate(resp.iter_content(1 << 20)):
+                    hasher.update(chunk)
+                    if slow and i < 64:
+                        time.sleep(0.02)
+            return "sha256:" + hasher.hexdigest()
+
+        with concurrent.futures.ThreadPoolExecutor(3) as pool:
+            assert list(pool.map(fetch, [True, False, False])) == [digest] * 3
+        assert stored(reg, digest, timeout=30) == img.layers[0]
+        growth = vm_hwm_mib(reg.proc.pid) - before
+        assert growth < 48, f"peak RSS grew by {growth:.1f} MiB for a 256 MiB first pull"
+    finally:
+        reg.stop()
+
+
 def test_unknown_content_is_a_404_naming_the_upstream(mirror):
     resp = http("GET", mirror, "/v2/anon/no/such/image/manifests/v1", headers=ACCEPT)
     assert resp.status_code == 404 and error_codes(resp) == ["MANIFEST_UNKNOWN"]

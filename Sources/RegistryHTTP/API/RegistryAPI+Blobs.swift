@@ -64,6 +64,17 @@ extension RegistryAPI {
                 try await writer.finish(nil)
                 return
             }
+            // A blob still arriving from a mirror's upstream: each stretch goes to the kernel
+            // as soon as the download has written it.
+            if let growing = reader as? any GrowingFileBlobReader, try await sendfile.isAvailable() {
+                try await growing.sendWritten { descriptor, range in
+                    guard try await sendfile.send(leading: ByteBuffer(), descriptor: descriptor, range: range) else {
+                        throw RegistryError(.unavailable, "the connection stopped taking file regions")
+                    }
+                }
+                try await writer.finish(nil)
+                return
+            }
             var writtenSinceWait = 0
             try await reader.stream { chunk in
                 // Read in large chunks (few trips to the disk's threads), written in slices:

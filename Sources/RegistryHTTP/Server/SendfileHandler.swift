@@ -17,6 +17,15 @@ final class SendfileHandler: ChannelOutboundHandler, RemovableChannelHandler {
 struct SendfileWriter: Sendable {
     let channel: any Channel
 
+    /// Whether this connection takes file regions (plain HTTP), asked before a body whose
+    /// stretches are sent one by one, so that it need not fall back halfway through.
+    func isAvailable() async throws -> Bool {
+        let channel = self.channel
+        return try await channel.eventLoop.submit {
+            (try? channel.pipeline.syncOperations.context(handlerType: SendfileHandler.self)) != nil
+        }.get()
+    }
+
     /// Writes `leading`, then `range` of the open file `descriptor` as one file region, and
     /// returns once the kernel has taken all of it (the write's promise: one download has no
     /// more than the socket's buffer in flight, and no copy of the file in memory). Returns

@@ -131,3 +131,17 @@ private struct SpoolReader: BlobReader {
         }
     }
 }
+
+extension SpoolReader: GrowingFileBlobReader {
+    func sendWritten(_ send: (Int32, Range<Int64>) async throws -> Void) async throws {
+        defer { withExtendedLifetime(file) {} }
+        var offset = range.lowerBound
+        while offset < range.upperBound {
+            let written = try await spool.available(after: offset)
+            guard written > offset else { throw SpoolTruncated() }
+            let end = min(written, range.upperBound)
+            try await send(file.fd, offset..<end)
+            offset = end
+        }
+    }
+}
