@@ -41,8 +41,10 @@ extension FilesystemBlobStore {
         var written: Int64 = 0
         // Body parts are copied into one buffer, reused for every chunk, rather than kept:
         // a part is often a slice of a much larger buffer (TLS decrypts a whole read burst
-        // into one), and holding a chunk's worth of slices would hold all of those.
+        // into one), and holding a chunk's worth of slices would hold all of those. The buffer
+        // is written out before a part that does not fit, so it never grows past a chunk.
         var gathered = ByteBufferAllocator().buffer(capacity: chunkSize)
+        var fileOffset = offset
         do {
             for try await buffer in body {
                 written += Int64(buffer.readableBytes)
@@ -50,19 +52,21 @@ extension FilesystemBlobStore {
                     throw RegistryError(.sizeInvalid, "body is larger than its Content-Length")
                 }
                 buffer.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+                if gathered.readableBytes > 0, gathered.writableBytes < buffer.readableBytes {
+                    try await write(gathered, fd: fd, at: fileOffset, path: path)
+                    fileOffset += Int64(gathered.readableBytes)
+                    gathered.clear()
+                }
                 if gathered.readableBytes == 0, buffer.readableBytes >= chunkSize {
                     // A part as large as a chunk goes to the file as it is.
-                    try await write(buffer, fd: fd, at: offset + written - Int64(buffer.readableBytes), path: path)
+                    try await write(buffer, fd: fd, at: fileOffset, path: path)
+                    fileOffset += Int64(buffer.readableBytes)
                     continue
                 }
                 gathered.writeImmutableBuffer(buffer)
-                if gathered.readableBytes >= chunkSize {
-                    try await write(gathered, fd: fd, at: offset + written - Int64(gathered.readableBytes), path: path)
-                    gathered.clear()
-                }
             }
             if gathered.readableBytes > 0 {
-                try await write(gathered, fd: fd, at: offset + written - Int64(gathered.readableBytes), path: path)
+                try await write(gathered, fd: fd, at: fileOffset, path: path)
             }
             if let expectedLength, written != expectedLength {
                 throw RegistryError(.sizeInvalid, "body is shorter than its Content-Length")
