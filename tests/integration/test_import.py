@@ -19,8 +19,10 @@ import pytest
 from distribution import DistributionProcess
 from helpers import (DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST, Image, blob_file, config_blob, descriptor, http,
                      image_manifest, index_body, rand_bytes, sha256)
-from registry import RegistryProcess
+from postgres import pg_server  # noqa: F401  (fixture)
+from registry import RegistryProcess, free_port
 from registryctl import fsck, registryctl, registryctl_binary
+from s3 import s3_server  # noqa: F401  (fixture)
 
 ACCEPT = {"Accept": ", ".join([OCI_INDEX, OCI_MANIFEST, DOCKER_MANIFEST,
                                "application/vnd.docker.distribution.manifest.list.v2+json"])}
@@ -265,6 +267,41 @@ def test_an_import_killed_in_the_middle_of_a_batch_leaves_no_row_without_its_byt
             for layer in json.loads(body)["layers"][:2]:
                 blob = http("GET", reg, f"/v2/{repo}/blobs/{layer['digest']}")
                 assert blob.status_code == 200 and sha256(blob.content) == layer["digest"]
+    finally:
+        reg.stop()
+
+
+def test_import_into_postgres_and_s3_takes_the_copying_path_in_batches(tmp_path, pg_server, s3_server):
+    """S3 cannot take a hard link: each blob is copied through an upload's staging (durable on
+    its own), and the batches are recorded by PostgreSQL in one transaction each."""
+    source = tmp_path / "distribution"
+    manifests = write_small_tree(source, 30)
+    port = free_port()
+    config = f"""version: 0.1
+storage:
+  filesystem:
+    rootdirectory: {tmp_path / 'cloud' / 'data'}
+{s3_server.config(s3_server.make_bucket(), redirect=False)}  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:{port}
+{pg_server.config(pg_server.make_database())}"""
+    reg = RegistryProcess(tmp_path / "cloud", config_text=config)
+    reg.port = port
+    registryctl("database", "migrate", "up", config=reg.config_path, check=True)
+    result, report = run_import(reg, source)
+    assert result.returncode == 0, result.stderr
+    assert report["problems"] == [] and report["blobsImported"] == 300 and report["blobsLinked"] == 0
+    assert report["manifestsImported"] == 30 and report["tagsImported"] == 30
+    code, check = fsck(reg.config_path)
+    assert code == 0 and check["blobsChecked"] == 300, check
+    result, again = run_import(reg, source)
+    assert result.returncode == 0 and again["blobsImported"] == 0 and again["blobsSkipped"] == 300
+    reg.start()
+    try:
+        for (repo, tag), body in manifests.items():
+            resp = http("GET", reg, f"/v2/{repo}/manifests/{tag}", headers=ACCEPT)
+            assert resp.status_code == 200 and resp.content == body
     finally:
         reg.stop()
 

@@ -317,9 +317,17 @@ public struct DistributionImport: Sendable {
                 linked = try await importing.importFiles(
                     outcomes.map { FileToImport(path: tree.blobPath($0.digest), digest: $0.digest, size: $0.size) })
             } else {
-                // Each copy is durable on its own (an upload's commit).
-                for outcome in outcomes where !outcome.present {
-                    try await blobs.importFileByCopy(at: tree.blobPath(outcome.digest), as: outcome.digest, size: outcome.size)
+                // Each copy is durable on its own (an upload's commit); several at once.
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    var queue = outcomes.filter { !$0.present }[...]
+                    func startNext() {
+                        guard let outcome = queue.popFirst() else { return }
+                        group.addTask {
+                            try await blobs.importFileByCopy(at: tree.blobPath(outcome.digest), as: outcome.digest, size: outcome.size)
+                        }
+                    }
+                    for _ in 0..<Self.concurrency { startNext() }
+                    while try await group.next() != nil { startNext() }
                 }
                 linked = outcomes.map { _ in false }
             }
