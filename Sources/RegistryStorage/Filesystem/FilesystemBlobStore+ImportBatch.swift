@@ -8,7 +8,7 @@ extension FilesystemBlobStore {
     /// with one `syncfs` of the storage root's file system: the files' data (a hard link's
     /// bytes are the source's, which may still be in the page cache), the new names and any
     /// new folders. Measured against an fsync of each file and each distinct folder in a burst
-    /// (10,000 blobs, debug build): the `syncfs` took less than half the time. A blob already
+    /// (10,000 blobs, debug build, bench/README.md): the `syncfs` took less than half the time. A blob already
     /// in place is covered by the same `syncfs` (a run killed mid-batch may have placed it
     /// without making it durable). Files on another file system are copied afterwards, each
     /// durable on its own (``importFileByCopy(at:as:size:)``).

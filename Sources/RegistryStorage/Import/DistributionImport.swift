@@ -107,7 +107,7 @@ public struct DistributionImport: Sendable {
         }
         var bad: [Digest: String] = [:]
         var pending = wanted.sorted { $0.key < $1.key }[...]
-        /// Counts a batch that is placed and recorded.
+        // Counts a batch once it is placed and recorded.
         func account(_ outcomes: [BlobOutcome]) {
             for outcome in outcomes {
                 if let problem = outcome.problem { bad[outcome.digest] = problem }
