@@ -2,7 +2,8 @@
 (Docker schema 2, an OCI index with two platforms, an artifact with a subject), stopped, and
 its tree imported into Berth; the same manifests, tags, blobs and referrers come back out.
 Also a second run (nothing to do), a tree with a truncated blob and a dangling tag link, an
-import killed and completed by a second run, and an import while registryd serves."""
+import killed and completed by a second run (also killed in the middle of a batch of many small
+blobs), and an import while registryd serves."""
 from __future__ import annotations
 
 import json
@@ -18,8 +19,10 @@ import pytest
 from distribution import DistributionProcess
 from helpers import (DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST, Image, blob_file, config_blob, descriptor, http,
                      image_manifest, index_body, rand_bytes, sha256)
-from registry import RegistryProcess
-from registryctl import registryctl, registryctl_binary
+from postgres import pg_server  # noqa: F401  (fixture)
+from registry import RegistryProcess, free_port
+from registryctl import fsck, registryctl, registryctl_binary
+from s3 import s3_server  # noqa: F401  (fixture)
 
 ACCEPT = {"Accept": ", ".join([OCI_INDEX, OCI_MANIFEST, DOCKER_MANIFEST,
                                "application/vnd.docker.distribution.manifest.list.v2+json"])}
@@ -187,6 +190,118 @@ def test_an_import_killed_midway_is_completed_by_a_second_run(tmp_path):
             for data in image.layers:
                 assert sha256(http("GET", reg, f"/v2/{image.name}/blobs/{sha256(data)}").content) == sha256(data)
         assert registryctl("fsck", config=reg.config_path).returncode == 0
+    finally:
+        reg.stop()
+
+
+def write_small_tree(root: Path, images: int) -> dict:
+    """A Distribution tree written directly in its layout (as bench/import.py does): images of
+    a config and 9 small layers in 20 repositories. Returns {(repo, tag): manifest bytes}."""
+    v2 = root / "docker" / "registry" / "v2"
+
+    def blob(data: bytes) -> str:
+        digest = sha256(data)
+        folder = v2 / "blobs" / "sha256" / digest[7:9] / digest[7:]
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "data").write_bytes(data)
+        return digest
+
+    def link(repo: str, kind: str, digest: str) -> None:
+        folder = v2 / "repositories" / repo / kind / "sha256" / digest[7:]
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "link").write_text(digest)
+
+    manifests = {}
+    for i in range(images):
+        repo, tag = f"small/app{i % 20}", f"v{i // 20}"
+        config = config_blob(f"{repo}:{tag}")
+        layers = [rand_bytes(1000 + (i * 9 + j) % 5000) for j in range(9)]
+        for data in [config] + layers:
+            link(repo, "_layers", blob(data))
+        body = image_manifest(OCI_MANIFEST, config, layers)
+        digest = blob(body)
+        link(repo, "_manifests/revisions", digest)
+        current = v2 / "repositories" / repo / "_manifests" / "tags" / tag / "current"
+        current.mkdir(parents=True, exist_ok=True)
+        (current / "link").write_text(digest)
+        manifests[(repo, tag)] = body
+    return manifests
+
+
+def test_an_import_killed_in_the_middle_of_a_batch_leaves_no_row_without_its_bytes(tmp_path):
+    """Small blobs are placed, made durable and recorded in batches: killed once some of them
+    are placed, the store has no row naming missing bytes (at most placed files no row names
+    yet), and a second run completes the import with the same content."""
+    source = tmp_path / "distribution"
+    manifests = write_small_tree(source, 200)
+    reg = berth(tmp_path)
+    proc = subprocess.Popen([registryctl_binary(), "import", "--from", str(source), "--config", str(reg.config_path)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    placed = reg.root / "blobs" / "sha256"
+    deadline = time.monotonic() + 120
+    try:
+        # More than one batch (256 blobs) placed: the kill lands while later batches are hashed,
+        # placed or recorded.
+        while sum(len(files) for _, _, files in os.walk(placed)) < 300:
+            assert proc.poll() is None, "the import finished before it could be killed; make the tree bigger"
+            assert time.monotonic() < deadline
+            time.sleep(0.005)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    _, report = fsck(reg.config_path)
+    assert report["missingFiles"] == [] and report["corruptBlobs"] == [] and report["brokenManifests"] == []
+    result, summary = run_import(reg, source)
+    assert result.returncode == 0, result.stderr
+    assert summary["problems"] == [] and summary["blobsImported"] + summary["blobsSkipped"] + summary["blobsShared"] > 0
+    code, report = fsck(reg.config_path)
+    assert code == 0 and report["blobsChecked"] == 200 * 10, report
+    reg.start()
+    try:
+        for (repo, tag), body in manifests.items():
+            resp = http("GET", reg, f"/v2/{repo}/manifests/{tag}", headers=ACCEPT)
+            assert resp.status_code == 200 and resp.content == body
+            for layer in json.loads(body)["layers"][:2]:
+                blob = http("GET", reg, f"/v2/{repo}/blobs/{layer['digest']}")
+                assert blob.status_code == 200 and sha256(blob.content) == layer["digest"]
+    finally:
+        reg.stop()
+
+
+def test_import_into_postgres_and_s3_takes_the_copying_path_in_batches(tmp_path, pg_server, s3_server):
+    """S3 cannot take a hard link: each blob is copied through an upload's staging (durable on
+    its own), and the batches are recorded by PostgreSQL in one transaction each."""
+    source = tmp_path / "distribution"
+    manifests = write_small_tree(source, 30)
+    port = free_port()
+    config = f"""version: 0.1
+storage:
+  filesystem:
+    rootdirectory: {tmp_path / 'cloud' / 'data'}
+{s3_server.config(s3_server.make_bucket(), redirect=False)}  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:{port}
+{pg_server.config(pg_server.make_database())}"""
+    reg = RegistryProcess(tmp_path / "cloud", config_text=config)
+    reg.port = port
+    registryctl("database", "migrate", "up", config=reg.config_path, check=True)
+    result, report = run_import(reg, source)
+    assert result.returncode == 0, result.stderr
+    assert report["problems"] == [] and report["blobsImported"] == 300 and report["blobsLinked"] == 0
+    assert report["manifestsImported"] == 30 and report["tagsImported"] == 30
+    code, check = fsck(reg.config_path)
+    assert code == 0 and check["blobsChecked"] == 300, check
+    result, again = run_import(reg, source)
+    assert result.returncode == 0 and again["blobsImported"] == 0 and again["blobsSkipped"] == 300
+    reg.start()
+    try:
+        for (repo, tag), body in manifests.items():
+            resp = http("GET", reg, f"/v2/{repo}/manifests/{tag}", headers=ACCEPT)
+            assert resp.status_code == 200 and resp.content == body
     finally:
         reg.stop()
 

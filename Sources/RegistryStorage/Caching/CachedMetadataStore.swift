@@ -121,6 +121,10 @@ public final class CachedMetadataStore: MetadataStore {
         try await invalidating(repository) { try await base.putManifest(manifest, in: repository, tag: tag) }
     }
 
+    public func putManifests(_ puts: [ManifestPut], in repository: RepositoryName) async throws -> [RegistryError?] {
+        try await invalidating(repository) { try await base.putManifests(puts, in: repository) }
+    }
+
     public func deleteManifest(_ digest: Digest, in repository: RepositoryName) async throws -> Bool {
         try await invalidating(repository) { try await base.deleteManifest(digest, in: repository) }
     }
@@ -149,6 +153,14 @@ public final class CachedMetadataStore: MetadataStore {
 
     public func releaseReservation(_ reservation: BlobReservation) async throws {
         try await base.releaseReservation(reservation)
+    }
+
+    public func reserveBlobs(_ digests: [Digest]) async throws -> [BlobReservation] {
+        try await base.reserveBlobs(digests)
+    }
+
+    public func recordBlobs(_ records: [BlobRecord]) async throws {
+        try await base.recordBlobs(records)
     }
 
     public func mountBlob(_ digest: Digest, from source: RepositoryName, into repository: RepositoryName) async throws -> Bool {

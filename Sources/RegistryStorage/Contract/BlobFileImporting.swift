@@ -7,6 +7,32 @@ public protocol BlobFileImporting: Sendable {
     /// Makes the file at `path` the blob `digest`, durably. Returns true when it was
     /// hard-linked (no second copy of the bytes), false when it was copied.
     func importFile(at path: String, as digest: Digest) async throws -> Bool
+    /// Makes each file the blob it names, all of them durable when this returns, with one
+    /// wait for the disk for the whole batch instead of one per file (the caller holds a
+    /// reservation of every digest). Returns, for each file in order, whether it was
+    /// hard-linked. Default: ``importFile(at:as:)`` for each.
+    func importFiles(_ files: [FileToImport]) async throws -> [Bool]
+}
+
+/// A verified file on this machine and the blob it is.
+public struct FileToImport: Sendable, Equatable {
+    public var path: String
+    public var digest: Digest
+    public var size: Int64
+
+    public init(path: String, digest: Digest, size: Int64) {
+        self.path = path
+        self.digest = digest
+        self.size = size
+    }
+}
+
+extension BlobFileImporting {
+    public func importFiles(_ files: [FileToImport]) async throws -> [Bool] {
+        var linked: [Bool] = []
+        for file in files { linked.append(try await importFile(at: file.path, as: file.digest)) }
+        return linked
+    }
 }
 
 extension BlobStore {

@@ -92,6 +92,16 @@ public protocol MetadataStore: Sendable {
     ) async throws
     /// Ends a reservation whose upload failed before it was recorded.
     func releaseReservation(_ reservation: BlobReservation) async throws
+    /// Reserves several digests at once (a bulk import): all, or none when one is refused.
+    /// Default: ``reserveBlob(_:)`` in a loop.
+    /// - Throws: ``BlobBeingDeleted`` naming a digest that garbage collection is deleting.
+    func reserveBlobs(_ digests: [Digest]) async throws -> [BlobReservation]
+    /// Records several blobs whose bytes are all durable, each under its live reservation
+    /// (which ends), linked into its repositories. Default: one
+    /// ``recordBlob(_:size:in:reservation:completingUpload:)`` each, then mounts.
+    /// - Throws: `BLOB_UPLOAD_INVALID` when a reservation expired (a one-transaction
+    ///   implementation then records none of the batch).
+    func recordBlobs(_ records: [BlobRecord]) async throws
     /// Links a blob that `source` can see into `repository`. False when `source` cannot see it.
     func mountBlob(_ digest: Digest, from source: RepositoryName, into repository: RepositoryName) async throws -> Bool
     /// Links a blob that any repository can see into `repository`. False when none can.
@@ -105,6 +115,10 @@ public protocol MetadataStore: Sendable {
     /// same transaction that every blob and child manifest it references is in `repository`
     /// with the declared size. Throws ``RegistryError`` otherwise.
     func putManifest(_ manifest: Manifest, in repository: RepositoryName, tag: Tag?) async throws
+    /// Several ``putManifest(_:in:tag:)`` calls in order (each sees the ones before it), for a
+    /// bulk import. Returns each put's refusal (nil when it was stored); a refused put changes
+    /// nothing and the others still happen. Default: a loop of single puts.
+    func putManifests(_ puts: [ManifestPut], in repository: RepositoryName) async throws -> [RegistryError?]
     func manifest(_ reference: Reference, in repository: RepositoryName) async throws -> StoredManifest?
     /// Deletes a manifest and the tags that name it. False when it was not there.
     func deleteManifest(_ digest: Digest, in repository: RepositoryName) async throws -> Bool

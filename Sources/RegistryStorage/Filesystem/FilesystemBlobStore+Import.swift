@@ -9,7 +9,7 @@ extension FilesystemBlobStore: BlobFileImporting {
         let destination = self.path(of: digest)
         let staging = uploadPath("import-" + UUIDString.make())
         let linked = try await threadPool.runIfActive { () -> Bool in
-            if try POSIXFile.size(destination) != nil { return true }
+            if try Self.syncIfPresent(destination) { return true }
             guard Glibc.link(path, staging) == 0 else {
                 let error = errno
                 if error == EXDEV || error == EPERM || error == EMLINK { return false }

@@ -111,14 +111,27 @@ extension FilesystemBlobStore {
     }
 
     /// fsync the staging file, then rename it into place and fsync the blob's folder, unless
-    /// the blob is stored already (the same bytes, by its name).
+    /// the blob is stored already (the same bytes, by its name; then made durable as it is).
     public func commitUpload(_ upload: StagedUpload, as digest: Digest) async throws {
         let source = uploadPath(upload.id)
         let destination = path(of: digest)
         try await threadPool.runIfActive {
-            if try POSIXFile.size(destination) != nil { return }
+            if try Self.syncIfPresent(destination) { return }
             try Self.install(source, at: destination)
         }
+    }
+
+    /// When the blob's file is there already, fsyncs it and its folder and returns true. A
+    /// file found in place may not be durable yet: an import places a batch of blobs and
+    /// syncs them together afterwards (or was killed before), and a row recorded on the
+    /// strength of that file must not outlive a power loss.
+    static func syncIfPresent(_ destination: String) throws -> Bool {
+        guard try POSIXFile.size(destination) != nil else { return false }
+        let fd = try POSIXFile.open(destination, O_RDONLY)
+        defer { POSIXFile.close(fd) }
+        try POSIXFile.fsync(fd, path: destination)
+        try POSIXFile.fsyncDirectory(POSIXFile.dirname(of: destination))
+        return true
     }
 
     /// Makes a staged file the blob at `destination`, durably: fsync of the file, rename into

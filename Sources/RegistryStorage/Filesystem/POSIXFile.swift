@@ -88,15 +88,16 @@ enum POSIXFile {
     }
 
     /// Creates a folder and its missing parents, fsyncing each parent that gained an entry.
-    static func makeDirectories(_ path: String) throws {
+    /// With `syncParents` false the caller makes the new entries durable itself (a `syncfs`).
+    static func makeDirectories(_ path: String, syncParents: Bool = true) throws {
         var info = stat()
         if stat(path, &info) == 0 { return }
         let parent = dirname(of: path)
-        if parent != path { try makeDirectories(parent) }
+        if parent != path { try makeDirectories(parent, syncParents: syncParents) }
         if mkdir(path, 0o755) != 0 && errno != EEXIST {
             throw Failure(call: "mkdir", path: path, errno: errno)
         }
-        try fsyncDirectory(parent)
+        if syncParents { try fsyncDirectory(parent) }
     }
 
     static func rename(_ source: String, _ destination: String) throws {

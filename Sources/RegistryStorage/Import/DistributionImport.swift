@@ -51,8 +51,9 @@ public struct ImportProgress: Sendable {
 /// Brings a Distribution storage tree into Berth's stores: every repository's blobs (each
 /// re-hashed, hard-linked when the tree is on the storage root's file system, copied
 /// otherwise), manifests (images before the indexes that list them) and tags, through the
-/// same store calls a push makes. So it runs while registryd serves, and a run cut short is
-/// completed by the next, which skips what is already there. The tree is only read.
+/// same store rules a push follows, in batches (see ``checkBatch(_:sizes:dryRun:)``). So it
+/// runs while registryd serves, and a run cut short is completed by the next, which skips what
+/// is already there. The tree is only read.
 public struct DistributionImport: Sendable {
     public let tree: DistributionTree
     public let blobs: any BlobStore
@@ -105,16 +106,10 @@ public struct DistributionImport: Sendable {
             }
         }
         var bad: [Digest: String] = [:]
-        // Several blobs at once: each placement waits for its own fsyncs, which overlap.
-        try await withThrowingTaskGroup(of: BlobOutcome.self) { group in
-            var pending = wanted.sorted { $0.key < $1.key }[...]
-            func startNext() {
-                guard let (digest, repositories) = pending.popFirst() else { return }
-                let size = sizes[digest] ?? nil
-                group.addTask { try await self.bring(digest, size: size, into: repositories, dryRun: dryRun) }
-            }
-            for _ in 0..<Self.concurrency { startNext() }
-            while let outcome = try await group.next() {
+        var pending = wanted.sorted { $0.key < $1.key }[...]
+        // Counts a batch once it is placed and recorded.
+        func account(_ outcomes: [BlobOutcome]) {
+            for outcome in outcomes {
                 if let problem = outcome.problem { bad[outcome.digest] = problem }
                 report.bytesVerified += outcome.verifiedBytes
                 if outcome.placed {
@@ -126,9 +121,25 @@ public struct DistributionImport: Sendable {
                 state.blobsDone += 1
                 state.bytesDone += outcome.size
                 progress(state)
-                startNext()
             }
         }
+        // Two batches in flight: one hashed while the one before is placed, synced and recorded.
+        var checked: [BlobOutcome]?
+        while !pending.isEmpty {
+            var batch: [(digest: Digest, repositories: [RepositoryName])] = []
+            var batchBytes: Int64 = 0
+            while let (digest, repositories) = pending.first {
+                let size = (sizes[digest] ?? nil) ?? 0
+                guard batch.isEmpty || (batch.count < Self.batchBlobs && batchBytes + size <= Self.batchBytes) else { break }
+                batch.append((digest, repositories))
+                batchBytes += size
+                pending = pending.dropFirst()
+            }
+            async let next = checkBatch(batch, sizes: sizes, dryRun: dryRun)
+            if let previous = checked { account(try await placeBatch(previous, dryRun: dryRun)) }
+            checked = try await next
+        }
+        if let previous = checked { account(try await placeBatch(previous, dryRun: dryRun)) }
         state.blobsDone = state.blobsTotal
         state.bytesDone = state.bytesTotal
         progress(state)
@@ -187,8 +198,12 @@ public struct DistributionImport: Sendable {
         return Source(name: repository, blobs: blobs, manifests: manifests, tags: tree.tags(of: repository.value))
     }
 
-    /// Blobs verified and placed at once.
+    /// Blobs verified at once.
     static let concurrency = 8
+    /// Blobs placed, made durable and recorded together: one `syncfs` and one commit per batch
+    /// instead of an fsync of each file, of its folder and of each row.
+    static let batchBlobs = 256
+    static let batchBytes: Int64 = 256 << 20
 
     /// What happened to one blob.
     private struct BlobOutcome: Sendable {
@@ -200,38 +215,147 @@ public struct DistributionImport: Sendable {
         /// Repositories it was linked into without placing it (already stored).
         var shared = 0
         var problem: String?
+        /// Verified, to be placed and recorded in these repositories (the first records it).
+        var recordIn: [RepositoryName] = []
+        /// Its bytes were in the store already (a run cut short): recorded, not placed again.
+        var present = false
     }
 
-    /// Verifies and places one blob (unless the store has it already, from a run cut short or
-    /// a push), then links it into every repository that needs it.
-    private func bring(
-        _ digest: Digest, size: Int64?, into repositories: [RepositoryName], dryRun: Bool
-    ) async throws -> BlobOutcome {
+    /// One batch, first half: each blob checked and verified (several at once); then
+    /// ``placeBatch(_:dryRun:)`` reserves those to place together, places them together, makes
+    /// them durable together, and records them together.
+    ///
+    /// Why this keeps the guarantees of one-at-a-time ``BlobUploads/storeFile(at:as:size:in:)``
+    /// (see ``GarbageCollector`` for the rules):
+    /// - Every digest is reserved (one transaction) before any of its bytes are placed, so a
+    ///   collector never deletes bytes this batch is about to record; a collector that is
+    ///   deleting one of them makes the batch fall back to one blob at a time, each waiting
+    ///   as a push does.
+    /// - The rows are committed (one transaction, each requiring its live reservation) only
+    ///   after ``BlobFileImporting/importFiles(_:)`` has returned, that is after the bytes of
+    ///   every blob of the batch are durable. No row ever names bytes that a crash could lose.
+    /// - A kill -9 mid-batch leaves at most placed files that no row names (garbage collection
+    ///   removes them after its grace period; the next import records them) and reservations
+    ///   that expire; never a row naming missing bytes. A second run re-checks what the store
+    ///   has and completes the import.
+    private func checkBatch(
+        _ batch: [(digest: Digest, repositories: [RepositoryName])], sizes: [Digest: Int64?], dryRun: Bool
+    ) async throws -> [BlobOutcome] {
+        var outcomes: [Digest: BlobOutcome] = [:]
+        try await withThrowingTaskGroup(of: BlobOutcome.self) { group in
+            var queue = batch[...]
+            func startNext() {
+                guard let (digest, repositories) = queue.popFirst() else { return }
+                let size = sizes[digest] ?? nil
+                group.addTask { try await self.check(digest, size: size, into: repositories, dryRun: dryRun) }
+            }
+            for _ in 0..<Self.concurrency { startNext() }
+            while let outcome = try await group.next() {
+                outcomes[outcome.digest] = outcome
+                startNext()
+            }
+        }
+        return batch.compactMap { outcomes[$0.digest] }
+    }
+
+    /// The second half of a batch (see ``checkBatch(_:sizes:dryRun:)``): the verified blobs
+    /// placed, made durable and recorded together.
+    private func placeBatch(_ checked: [BlobOutcome], dryRun: Bool) async throws -> [BlobOutcome] {
+        var ordered = checked
+        let toPlace = ordered.indices.filter { !ordered[$0].recordIn.isEmpty }
+        if !dryRun && !toPlace.isEmpty {
+            let linked = try await place(toPlace.map { ordered[$0] })
+            for (index, wasLinked) in zip(toPlace, linked) {
+                ordered[index].linked = wasLinked && !ordered[index].present
+                ordered[index].shared += ordered[index].recordIn.count - 1
+            }
+        }
+        return ordered
+    }
+
+    /// Links a blob the store has already into its repositories; otherwise verifies it and
+    /// says where to record it once placed.
+    private func check(_ digest: Digest, size: Int64?, into repositories: [RepositoryName], dryRun: Bool) async throws
+        -> BlobOutcome
+    {
         var outcome = BlobOutcome(digest: digest, size: size ?? 0)
-        var remaining = repositories[...]
-        if !dryRun, let first = remaining.first, try await blobs.size(of: digest) != nil,
-            try await metadata.mountBlobFromAnyRepository(digest, into: first)
-        {
-            remaining = remaining.dropFirst()
-            outcome.shared += 1
-        } else {
-            if let problem = try await verify(digest, size: size) {
-                outcome.problem = problem
+        if !dryRun, let first = repositories.first, try await blobs.size(of: digest) != nil {
+            if try await metadata.mountBlobFromAnyRepository(digest, into: first) {
+                outcome.shared += 1
+                for repository in repositories.dropFirst()
+                where try await metadata.mountBlobFromAnyRepository(digest, into: repository) {
+                    outcome.shared += 1
+                }
                 return outcome
             }
-            outcome.verifiedBytes = size ?? 0
-            guard let size, let first = remaining.first else { return outcome }
-            outcome.placed = true
-            if dryRun { return outcome }
-            outcome.linked = try await BlobUploads(blobs: blobs, metadata: metadata)
-                .storeFile(at: tree.blobPath(digest), as: digest, size: size, in: first)
-            remaining = remaining.dropFirst()
+            outcome.present = true
         }
-        if dryRun { return outcome }
-        for repository in remaining where try await metadata.mountBlobFromAnyRepository(digest, into: repository) {
-            outcome.shared += 1
+        if let problem = try await verify(digest, size: size) {
+            outcome.problem = problem
+            return outcome
         }
+        outcome.verifiedBytes = size ?? 0
+        guard size != nil, !repositories.isEmpty else { return outcome }
+        outcome.placed = true
+        outcome.recordIn = repositories
         return outcome
+    }
+
+    /// Reserves, places, makes durable and records verified blobs as one batch (see
+    /// ``checkBatch(_:sizes:dryRun:)`` for why this order is safe). Returns for each whether
+    /// it was hard-linked.
+    private func place(_ outcomes: [BlobOutcome]) async throws -> [Bool] {
+        let reservations: [BlobReservation]
+        do {
+            reservations = try await metadata.reserveBlobs(outcomes.map(\.digest))
+        } catch is BlobBeingDeleted {
+            return try await placeOneByOne(outcomes)
+        }
+        do {
+            let linked: [Bool]
+            if let importing = blobs as? any BlobFileImporting {
+                linked = try await importing.importFiles(
+                    outcomes.map { FileToImport(path: tree.blobPath($0.digest), digest: $0.digest, size: $0.size) })
+            } else {
+                // Each copy is durable on its own (an upload's commit); several at once.
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    var queue = outcomes.filter { !$0.present }[...]
+                    func startNext() {
+                        guard let outcome = queue.popFirst() else { return }
+                        group.addTask {
+                            try await blobs.importFileByCopy(at: tree.blobPath(outcome.digest), as: outcome.digest, size: outcome.size)
+                        }
+                    }
+                    for _ in 0..<Self.concurrency { startNext() }
+                    while try await group.next() != nil { startNext() }
+                }
+                linked = outcomes.map { _ in false }
+            }
+            try await metadata.recordBlobs(
+                zip(outcomes, reservations).map { outcome, reservation in
+                    BlobRecord(digest: outcome.digest, size: outcome.size, repositories: outcome.recordIn, reservation: reservation)
+                })
+            return linked
+        } catch {
+            try? await metadata.releaseReservations(reservations)
+            throw error
+        }
+    }
+
+    /// A collector is deleting one of the batch's digests: each blob on its own, reserved
+    /// with the patience of a push.
+    private func placeOneByOne(_ outcomes: [BlobOutcome]) async throws -> [Bool] {
+        var linked: [Bool] = []
+        for outcome in outcomes {
+            guard let first = outcome.recordIn.first else { continue }
+            linked.append(
+                try await BlobUploads(blobs: blobs, metadata: metadata)
+                    .storeFile(at: tree.blobPath(outcome.digest), as: outcome.digest, size: outcome.size, in: first))
+            for repository in outcome.recordIn.dropFirst() {
+                _ = try await metadata.mountBlobFromAnyRepository(outcome.digest, into: repository)
+            }
+        }
+        return linked
     }
 
     /// Nil when the file hashes to its digest, else what is wrong.
@@ -241,27 +365,41 @@ public struct DistributionImport: Sendable {
         return actual.size == size && actual.digest == digest ? nil : "corrupt blob"
     }
 
-    /// Images, then indexes (whose children must be there first), then tags.
+    /// Manifests and tags stored per transaction: one commit (one fsync) for each.
+    static let manifestBatch = 256
+
+    /// Images, then indexes (whose children must be there first), then tags, in batches
+    /// (``MetadataStore/putManifests(_:in:)``: in order, each put sees the ones before it).
+    /// Only rows go in here: every blob a manifest needs was recorded durably before.
     private func importManifests(_ source: Source, into report: inout ImportReport) async throws {
         let ordered = source.manifests.filter { $0.manifest.kind == .image } + source.manifests.filter { $0.manifest.kind == .index }
         var present = Set<Digest>()
+        var missing: [(digest: Digest, manifest: Manifest)] = []
         for (digest, manifest) in ordered {
             if try await metadata.manifest(.digest(digest), in: source.name) != nil {
                 report.manifestsSkipped += 1
                 present.insert(digest)
-                continue
+            } else {
+                missing.append((digest, manifest))
             }
-            do {
-                try await metadata.putManifest(manifest, in: source.name, tag: nil)
-                report.manifestsImported += 1
-                present.insert(digest)
-            } catch let error as RegistryError {
-                report.problems.append(.init(
-                    kind: "manifest not imported", repository: source.name.value, reference: digest.description,
-                    detail: "\(error.message)\(error.detail.map { ": \($0)" } ?? "")"))
+        }
+        for start in stride(from: 0, to: missing.count, by: Self.manifestBatch) {
+            let chunk = missing[start..<min(start + Self.manifestBatch, missing.count)]
+            let refusals = try await metadata.putManifests(
+                chunk.map { ManifestPut(manifest: $0.manifest, tag: nil) }, in: source.name)
+            for ((digest, _), refusal) in zip(chunk, refusals) {
+                if let error = refusal {
+                    report.problems.append(.init(
+                        kind: "manifest not imported", repository: source.name.value, reference: digest.description,
+                        detail: "\(error.message)\(error.detail.map { ": \($0)" } ?? "")"))
+                } else {
+                    report.manifestsImported += 1
+                    present.insert(digest)
+                }
             }
         }
         let byDigest = Dictionary(source.manifests.map { ($0.digest, $0.manifest) }, uniquingKeysWith: { a, _ in a })
+        var tags: [ManifestPut] = []
         for (name, digest) in source.tags {
             guard let digest, let tag = try? Tag(name), let manifest = byDigest[digest], present.contains(digest) else {
                 report.problems.append(.init(
@@ -269,8 +407,14 @@ public struct DistributionImport: Sendable {
                     detail: digest.map { "names \($0), which was not imported" } ?? "unreadable link"))
                 continue
             }
-            try await metadata.putManifest(manifest, in: source.name, tag: tag)
-            report.tagsImported += 1
+            tags.append(ManifestPut(manifest: manifest, tag: tag))
+        }
+        for start in stride(from: 0, to: tags.count, by: Self.manifestBatch) {
+            let refusals = try await metadata.putManifests(
+                Array(tags[start..<min(start + Self.manifestBatch, tags.count)]), in: source.name)
+            // A tag of a manifest just stored cannot be refused; if it is, the import fails as before.
+            if let refusal = refusals.compactMap({ $0 }).first { throw refusal }
+            report.tagsImported += refusals.count
         }
     }
 

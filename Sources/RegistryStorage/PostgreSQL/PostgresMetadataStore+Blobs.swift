@@ -26,20 +26,29 @@ extension PostgresMetadataStore {
         let lease = GarbageCollector.claimLease.inSeconds
         let lifetime = BlobReservation.lifetime.inSeconds
         try await transaction(.shared) { connection in
-            let claimed = try await !connection.query(
-                """
-                SELECT 1 FROM blob_deletion WHERE digest = \(digest.description) AND claimed_by IS NOT NULL
-                AND claimed_at > \(unescaped: Self.now) - \(lease)
-                """, logger: self.logger
-            ).collect().isEmpty
-            if claimed { throw BlobBeingDeleted(digest: digest) }
-            try await connection.query(
-                """
-                INSERT INTO blob_reservation (token, digest, expires_at)
-                VALUES (\(reservation.token), \(digest.description), \(unescaped: Self.now) + \(lifetime))
-                """, logger: self.logger)
+            try await Self.insertReservation(reservation, lease: lease, lifetime: lifetime, on: connection, logger: self.logger)
         }
         return reservation
+    }
+
+    /// Refused while a live claim holds the digest (rule 1 of ``GarbageCollector``); inside
+    /// the caller's transaction, which holds the shared lifecycle lock.
+    static func insertReservation(
+        _ reservation: BlobReservation, lease: Double, lifetime: Double, on connection: PostgresConnection, logger: Logger
+    ) async throws {
+        let digest = reservation.digest
+        let claimed = try await !connection.query(
+            """
+            SELECT 1 FROM blob_deletion WHERE digest = \(digest.description) AND claimed_by IS NOT NULL
+            AND claimed_at > \(unescaped: Self.now) - \(lease)
+            """, logger: logger
+        ).collect().isEmpty
+        if claimed { throw BlobBeingDeleted(digest: digest) }
+        try await connection.query(
+            """
+            INSERT INTO blob_reservation (token, digest, expires_at)
+            VALUES (\(reservation.token), \(digest.description), \(unescaped: Self.now) + \(lifetime))
+            """, logger: logger)
     }
 
     public func recordBlob(
@@ -57,33 +66,44 @@ extension PostgresMetadataStore {
         let events = try RegistryEvent.encodedForOutbox(events)
         let lease = GarbageCollector.claimLease.inSeconds
         try await transaction(.shared) { connection in
-            let live = try await !connection.query(
-                """
-                SELECT 1 FROM blob_reservation WHERE token = \(reservation.token) AND digest = \(digest.description)
-                AND expires_at > \(unescaped: Self.now) FOR UPDATE
-                """, logger: self.logger
-            ).collect().isEmpty
-            guard live else { throw Self.reservationExpired(digest) }
-            try await connection.query(
-                """
-                INSERT INTO blob (digest, size, created_at) VALUES (\(digest.description), \(size), \(unescaped: Self.now))
-                ON CONFLICT (digest) DO NOTHING
-                """, logger: self.logger)
-            guard let repositoryID = try await Self.repositoryID(repository, on: connection, create: true, logger: self.logger)
-            else { throw RegistryError(.unknown, "repository row vanished during its own transaction") }
-            try await Self.link(digest, into: repositoryID, on: connection, logger: self.logger)
-            if let completingUpload {
-                try await connection.query("DELETE FROM upload WHERE id = \(completingUpload)", logger: self.logger)
-            }
-            try await connection.query("DELETE FROM blob_reservation WHERE token = \(reservation.token)", logger: self.logger)
-            // A queued deletion of these bytes is void now; so is a claim abandoned long ago.
-            try await connection.query(
-                """
-                DELETE FROM blob_deletion WHERE digest = \(digest.description)
-                AND (claimed_by IS NULL OR claimed_at <= \(unescaped: Self.now) - \(lease))
-                """, logger: self.logger)
+            try await Self.insertBlobRow(
+                digest, size: size, in: repository, reservation: reservation, completingUpload: completingUpload, lease: lease,
+                on: connection, logger: self.logger)
             try await Self.appendOutbox(events, on: connection, logger: self.logger)
         }
+    }
+
+    /// The row, its link, the end of its reservation (which must be live: rule 2 of
+    /// ``GarbageCollector``) and of any queued deletion, inside the caller's transaction.
+    static func insertBlobRow(
+        _ digest: Digest, size: Int64, in repository: RepositoryName, reservation: BlobReservation,
+        completingUpload: String?, lease: Double, on connection: PostgresConnection, logger: Logger
+    ) async throws {
+        let live = try await !connection.query(
+            """
+            SELECT 1 FROM blob_reservation WHERE token = \(reservation.token) AND digest = \(digest.description)
+            AND expires_at > \(unescaped: Self.now) FOR UPDATE
+            """, logger: logger
+        ).collect().isEmpty
+        guard live else { throw Self.reservationExpired(digest) }
+        try await connection.query(
+            """
+            INSERT INTO blob (digest, size, created_at) VALUES (\(digest.description), \(size), \(unescaped: Self.now))
+            ON CONFLICT (digest) DO NOTHING
+            """, logger: logger)
+        guard let repositoryID = try await Self.repositoryID(repository, on: connection, create: true, logger: logger)
+        else { throw RegistryError(.unknown, "repository row vanished during its own transaction") }
+        try await Self.link(digest, into: repositoryID, on: connection, logger: logger)
+        if let completingUpload {
+            try await connection.query("DELETE FROM upload WHERE id = \(completingUpload)", logger: logger)
+        }
+        try await connection.query("DELETE FROM blob_reservation WHERE token = \(reservation.token)", logger: logger)
+        // A queued deletion of these bytes is void now; so is a claim abandoned long ago.
+        try await connection.query(
+            """
+            DELETE FROM blob_deletion WHERE digest = \(digest.description)
+            AND (claimed_by IS NULL OR claimed_at <= \(unescaped: Self.now) - \(lease))
+            """, logger: logger)
     }
 
     public func releaseReservation(_ reservation: BlobReservation) async throws {

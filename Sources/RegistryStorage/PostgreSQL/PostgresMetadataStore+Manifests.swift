@@ -18,82 +18,89 @@ extension PostgresMetadataStore {
     {
         let events = try RegistryEvent.encodedForOutbox(events)
         try await transaction(.shared) { connection in
-            let logger = self.logger
-            guard let repositoryID = try await Self.repositoryID(repository, on: connection, create: true, logger: logger)
-            else { throw RegistryError(.unknown, "repository row vanished during its own transaction") }
-            for blob in manifest.requiredBlobs {
-                let size = try await connection.query(
-                    """
-                    SELECT b.size FROM repository_blob rb JOIN blob b ON b.digest = rb.digest
-                    WHERE rb.repository_id = \(repositoryID) AND rb.digest = \(blob.digest.description) FOR SHARE OF rb
-                    """, logger: logger
-                ).collect().first?.decode(Int64.self)
-                guard let size else {
-                    throw RegistryError(.manifestBlobUnknown, "blob unknown to repository", detail: blob.digest.description)
-                }
-                guard size == blob.size else {
-                    throw RegistryError(
-                        .manifestInvalid, "descriptor size does not match the stored blob",
-                        detail: "\(blob.digest): declared \(blob.size), stored \(size)")
-                }
+            try await Self.insertManifest(manifest, in: repository, tag: tag, on: connection, logger: self.logger)
+            try await Self.appendOutbox(events, on: connection, logger: self.logger)
+        }
+    }
+
+    /// The checks and rows of one manifest put, inside the caller's transaction (which holds
+    /// the shared lifecycle lock).
+    static func insertManifest(
+        _ manifest: Manifest, in repository: RepositoryName, tag: Tag?, on connection: PostgresConnection, logger: Logger
+    ) async throws {
+        guard let repositoryID = try await Self.repositoryID(repository, on: connection, create: true, logger: logger)
+        else { throw RegistryError(.unknown, "repository row vanished during its own transaction") }
+        for blob in manifest.requiredBlobs {
+            let size = try await connection.query(
+                """
+                SELECT b.size FROM repository_blob rb JOIN blob b ON b.digest = rb.digest
+                WHERE rb.repository_id = \(repositoryID) AND rb.digest = \(blob.digest.description) FOR SHARE OF rb
+                """, logger: logger
+            ).collect().first?.decode(Int64.self)
+            guard let size else {
+                throw RegistryError(.manifestBlobUnknown, "blob unknown to repository", detail: blob.digest.description)
             }
-            for child in manifest.requiredChildren {
-                let size = try await connection.query(
-                    """
-                    SELECT size FROM manifest WHERE repository_id = \(repositoryID) AND digest = \(child.digest.description)
-                    FOR SHARE
-                    """, logger: logger
-                ).collect().first?.decode(Int64.self)
-                guard let size else {
-                    throw RegistryError(.manifestBlobUnknown, "manifest unknown to repository", detail: child.digest.description)
-                }
-                guard size == child.size else {
-                    throw RegistryError(
-                        .manifestInvalid, "descriptor size does not match the stored manifest",
-                        detail: "\(child.digest): declared \(child.size), stored \(size)")
-                }
+            guard size == blob.size else {
+                throw RegistryError(
+                    .manifestInvalid, "descriptor size does not match the stored blob",
+                    detail: "\(blob.digest): declared \(blob.size), stored \(size)")
             }
-            let content = ByteBuffer(bytes: manifest.bytes)
+        }
+        for child in manifest.requiredChildren {
+            let size = try await connection.query(
+                """
+                SELECT size FROM manifest WHERE repository_id = \(repositoryID) AND digest = \(child.digest.description)
+                FOR SHARE
+                """, logger: logger
+            ).collect().first?.decode(Int64.self)
+            guard let size else {
+                throw RegistryError(.manifestBlobUnknown, "manifest unknown to repository", detail: child.digest.description)
+            }
+            guard size == child.size else {
+                throw RegistryError(
+                    .manifestInvalid, "descriptor size does not match the stored manifest",
+                    detail: "\(child.digest): declared \(child.size), stored \(size)")
+            }
+        }
+        let content = ByteBuffer(bytes: manifest.bytes)
+        try await connection.query(
+            """
+            INSERT INTO manifest (repository_id, digest, media_type, size, content, subject, artifact_type, created_at)
+            VALUES (\(repositoryID), \(manifest.digest.description), \(manifest.mediaType), \(Int64(manifest.bytes.count)),
+                \(content), \(manifest.subject?.digest.description), \(manifest.artifactType), \(unescaped: Self.now))
+            ON CONFLICT (repository_id, digest) DO NOTHING
+            """, logger: logger)
+        guard
+            let manifestID = try await connection.query(
+                """
+                SELECT id FROM manifest WHERE repository_id = \(repositoryID) AND digest = \(manifest.digest.description)
+                FOR SHARE
+                """, logger: logger
+            ).collect().first?.decode(Int64.self)
+        else { throw RegistryError(.unknown, "manifest row vanished during its own transaction") }
+        for blob in Set(manifest.blobReferences.map(\.digest.description)) {
+            try await connection.query(
+                "INSERT INTO manifest_blob (manifest_id, digest) VALUES (\(manifestID), \(blob)) ON CONFLICT DO NOTHING",
+                logger: logger)
+        }
+        for child in Set(manifest.children.map(\.digest.description)) {
             try await connection.query(
                 """
-                INSERT INTO manifest (repository_id, digest, media_type, size, content, subject, artifact_type, created_at)
-                VALUES (\(repositoryID), \(manifest.digest.description), \(manifest.mediaType), \(Int64(manifest.bytes.count)),
-                    \(content), \(manifest.subject?.digest.description), \(manifest.artifactType), \(unescaped: Self.now))
-                ON CONFLICT (repository_id, digest) DO NOTHING
+                INSERT INTO manifest_child (manifest_id, child_digest) VALUES (\(manifestID), \(child))
+                ON CONFLICT DO NOTHING
                 """, logger: logger)
-            guard
-                let manifestID = try await connection.query(
-                    """
-                    SELECT id FROM manifest WHERE repository_id = \(repositoryID) AND digest = \(manifest.digest.description)
-                    FOR SHARE
-                    """, logger: logger
-                ).collect().first?.decode(Int64.self)
-            else { throw RegistryError(.unknown, "manifest row vanished during its own transaction") }
-            for blob in Set(manifest.blobReferences.map(\.digest.description)) {
-                try await connection.query(
-                    "INSERT INTO manifest_blob (manifest_id, digest) VALUES (\(manifestID), \(blob)) ON CONFLICT DO NOTHING",
-                    logger: logger)
-            }
-            for child in Set(manifest.children.map(\.digest.description)) {
-                try await connection.query(
-                    """
-                    INSERT INTO manifest_child (manifest_id, child_digest) VALUES (\(manifestID), \(child))
-                    ON CONFLICT DO NOTHING
-                    """, logger: logger)
-            }
+        }
+        try await connection.query(
+            "UPDATE repository SET pushed_at = greatest(pushed_at, \(unescaped: Self.now)) WHERE id = \(repositoryID)",
+            logger: logger)
+        if let tag {
             try await connection.query(
-                "UPDATE repository SET pushed_at = greatest(pushed_at, \(unescaped: Self.now)) WHERE id = \(repositoryID)",
-                logger: logger)
-            if let tag {
-                try await connection.query(
-                    """
-                    INSERT INTO tag (repository_id, name, manifest_id, updated_at)
-                    VALUES (\(repositoryID), \(tag.value), \(manifestID), \(unescaped: Self.now))
-                    ON CONFLICT (repository_id, name) DO UPDATE SET manifest_id = excluded.manifest_id,
-                        updated_at = excluded.updated_at
-                    """, logger: logger)
-            }
-            try await Self.appendOutbox(events, on: connection, logger: logger)
+                """
+                INSERT INTO tag (repository_id, name, manifest_id, updated_at)
+                VALUES (\(repositoryID), \(tag.value), \(manifestID), \(unescaped: Self.now))
+                ON CONFLICT (repository_id, name) DO UPDATE SET manifest_id = excluded.manifest_id,
+                    updated_at = excluded.updated_at
+                """, logger: logger)
         }
     }
 

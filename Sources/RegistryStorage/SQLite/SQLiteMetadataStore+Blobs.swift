@@ -23,16 +23,21 @@ extension SQLiteMetadataStore {
         let reservation = BlobReservation(token: UUID().uuidString.lowercased(), digest: digest)
         let lease = GarbageCollector.claimLease.inSeconds
         try await lightWrite { db in
-            let now = Self.now
-            let claimed = try Bool.fetchOne(
-                db.cachedStatement(
-                    sql: "SELECT 1 FROM blob_deletion WHERE digest = ? AND claimed_by IS NOT NULL AND claimed_at > ?"),
-                arguments: [digest.description, now - lease]) ?? false
-            if claimed { throw BlobBeingDeleted(digest: digest) }
-            try db.cachedStatement(sql: "INSERT INTO blob_reservation (token, digest, expires_at) VALUES (?, ?, ?)")
-                .execute(arguments: [reservation.token, digest.description, now + BlobReservation.lifetime.inSeconds])
+            try Self.insertReservation(reservation, now: Self.now, lease: lease, in: db)
         }
         return reservation
+    }
+
+    /// Refused while a live claim of garbage collection holds the digest (rule 1 of
+    /// ``GarbageCollector``).
+    static func insertReservation(_ reservation: BlobReservation, now: Double, lease: Double, in db: Database) throws {
+        let claimed = try Bool.fetchOne(
+            db.cachedStatement(
+                sql: "SELECT 1 FROM blob_deletion WHERE digest = ? AND claimed_by IS NOT NULL AND claimed_at > ?"),
+            arguments: [reservation.digest.description, now - lease]) ?? false
+        if claimed { throw BlobBeingDeleted(digest: reservation.digest) }
+        try db.cachedStatement(sql: "INSERT INTO blob_reservation (token, digest, expires_at) VALUES (?, ?, ?)")
+            .execute(arguments: [reservation.token, reservation.digest.description, now + BlobReservation.lifetime.inSeconds])
     }
 
     public func recordBlob(
@@ -51,25 +56,36 @@ extension SQLiteMetadataStore {
         let lease = GarbageCollector.claimLease.inSeconds
         try await write { db in
             let now = Self.now
-            let live = try Bool.fetchOne(
-                db.cachedStatement(sql: "SELECT 1 FROM blob_reservation WHERE token = ? AND digest = ? AND expires_at > ?"),
-                arguments: [reservation.token, digest.description, now]) ?? false
-            guard live else { throw Self.reservationExpired(digest) }
-            try db.cachedStatement(
-                sql: "INSERT INTO blob (digest, size, created_at) VALUES (?, ?, ?) ON CONFLICT(digest) DO NOTHING"
-            ).execute(arguments: [digest.description, size, now])
-            let repositoryID = try Self.repositoryID(repository, in: db, create: true)
-            try Self.link(digest, into: repositoryID, in: db, at: now)
-            if let completingUpload {
-                try db.cachedStatement(sql: "DELETE FROM upload WHERE id = ?").execute(arguments: [completingUpload])
-            }
-            try db.cachedStatement(sql: "DELETE FROM blob_reservation WHERE token = ?").execute(arguments: [reservation.token])
-            // A queued deletion of these bytes is void now; so is a claim abandoned long ago.
-            try db.cachedStatement(
-                sql: "DELETE FROM blob_deletion WHERE digest = ? AND (claimed_by IS NULL OR claimed_at <= ?)"
-            ).execute(arguments: [digest.description, now - lease])
+            try Self.insertBlobRow(
+                digest, size: size, in: repository, reservation: reservation, completingUpload: completingUpload,
+                now: now, lease: lease, in: db)
             try Self.appendOutbox(events, in: db)
         }
+    }
+
+    /// The row, its link, the end of its reservation (which must be live: rule 2 of
+    /// ``GarbageCollector``) and of any queued deletion, inside the caller's transaction.
+    static func insertBlobRow(
+        _ digest: Digest, size: Int64, in repository: RepositoryName, reservation: BlobReservation,
+        completingUpload: String?, now: Double, lease: Double, in db: Database
+    ) throws {
+        let live = try Bool.fetchOne(
+            db.cachedStatement(sql: "SELECT 1 FROM blob_reservation WHERE token = ? AND digest = ? AND expires_at > ?"),
+            arguments: [reservation.token, digest.description, now]) ?? false
+        guard live else { throw Self.reservationExpired(digest) }
+        try db.cachedStatement(
+            sql: "INSERT INTO blob (digest, size, created_at) VALUES (?, ?, ?) ON CONFLICT(digest) DO NOTHING"
+        ).execute(arguments: [digest.description, size, now])
+        let repositoryID = try Self.repositoryID(repository, in: db, create: true)
+        try Self.link(digest, into: repositoryID, in: db, at: now)
+        if let completingUpload {
+            try db.cachedStatement(sql: "DELETE FROM upload WHERE id = ?").execute(arguments: [completingUpload])
+        }
+        try db.cachedStatement(sql: "DELETE FROM blob_reservation WHERE token = ?").execute(arguments: [reservation.token])
+        // A queued deletion of these bytes is void now; so is a claim abandoned long ago.
+        try db.cachedStatement(
+            sql: "DELETE FROM blob_deletion WHERE digest = ? AND (claimed_by IS NULL OR claimed_at <= ?)"
+        ).execute(arguments: [digest.description, now - lease])
     }
 
     public func releaseReservation(_ reservation: BlobReservation) async throws {

@@ -13,75 +13,85 @@ extension SQLiteMetadataStore {
     {
         let events = try RegistryEvent.encodedForOutbox(events)
         try await write { db in
-            let now = Self.now
-            let repositoryID = try Self.repositoryID(repository, in: db, create: true)
-            for blob in manifest.requiredBlobs {
-                let size = try Int64.fetchOne(
-                    db,
+            try Self.insertManifest(manifest, in: repository, tag: tag, now: Self.now, in: db)
+            try Self.appendOutbox(events, in: db)
+        }
+    }
+
+    /// The checks and rows of one manifest put, inside the caller's transaction.
+    static func insertManifest(_ manifest: Manifest, in repository: RepositoryName, tag: Tag?, now: Double, in db: Database)
+        throws
+    {
+        let repositoryID = try Self.repositoryID(repository, in: db, create: true)
+        for blob in manifest.requiredBlobs {
+            let size = try Int64.fetchOne(
+                db.cachedStatement(
                     sql: """
                         SELECT b.size FROM repository_blob rb JOIN blob b ON b.digest = rb.digest
                         WHERE rb.repository_id = ? AND rb.digest = ?
-                        """,
-                    arguments: [repositoryID, blob.digest.description])
-                guard let size else {
-                    throw RegistryError(
-                        .manifestBlobUnknown, "blob unknown to repository", detail: blob.digest.description)
-                }
-                guard size == blob.size else {
-                    throw RegistryError(
-                        .manifestInvalid, "descriptor size does not match the stored blob",
-                        detail: "\(blob.digest): declared \(blob.size), stored \(size)")
-                }
+                        """),
+                arguments: [repositoryID, blob.digest.description])
+            guard let size else {
+                throw RegistryError(
+                    .manifestBlobUnknown, "blob unknown to repository", detail: blob.digest.description)
             }
-            for child in manifest.requiredChildren {
-                let size = try Int64.fetchOne(
-                    db, sql: "SELECT size FROM manifest WHERE repository_id = ? AND digest = ?",
-                    arguments: [repositoryID, child.digest.description])
-                guard let size else {
-                    throw RegistryError(
-                        .manifestBlobUnknown, "manifest unknown to repository", detail: child.digest.description)
-                }
-                guard size == child.size else {
-                    throw RegistryError(
-                        .manifestInvalid, "descriptor size does not match the stored manifest",
-                        detail: "\(child.digest): declared \(child.size), stored \(size)")
-                }
+            guard size == blob.size else {
+                throw RegistryError(
+                    .manifestInvalid, "descriptor size does not match the stored blob",
+                    detail: "\(blob.digest): declared \(blob.size), stored \(size)")
             }
-            try db.execute(
+        }
+        for child in manifest.requiredChildren {
+            let size = try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT size FROM manifest WHERE repository_id = ? AND digest = ?"),
+                arguments: [repositoryID, child.digest.description])
+            guard let size else {
+                throw RegistryError(
+                    .manifestBlobUnknown, "manifest unknown to repository", detail: child.digest.description)
+            }
+            guard size == child.size else {
+                throw RegistryError(
+                    .manifestInvalid, "descriptor size does not match the stored manifest",
+                    detail: "\(child.digest): declared \(child.size), stored \(size)")
+            }
+        }
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO manifest (repository_id, digest, media_type, size, content, subject, artifact_type, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(repository_id, digest) DO NOTHING
+                """
+        ).execute(
+            arguments: [
+                repositoryID, manifest.digest.description, manifest.mediaType, manifest.bytes.count,
+                Data(manifest.bytes), manifest.subject?.digest.description, manifest.artifactType, now,
+            ])
+        guard
+            let manifestID = try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT id FROM manifest WHERE repository_id = ? AND digest = ?"),
+                arguments: [repositoryID, manifest.digest.description])
+        else { throw RegistryError(.unknown, "manifest row vanished during its own transaction") }
+        for blob in Set(manifest.blobReferences.map(\.digest)) {
+            try db.cachedStatement(
+                sql: "INSERT OR IGNORE INTO manifest_blob (manifest_id, digest) VALUES (?, ?)"
+            ).execute(
+                arguments: [manifestID, blob.description])
+        }
+        for child in Set(manifest.children.map(\.digest)) {
+            try db.cachedStatement(
+                sql: "INSERT OR IGNORE INTO manifest_child (manifest_id, child_digest) VALUES (?, ?)"
+            ).execute(
+                arguments: [manifestID, child.description])
+        }
+        if let tag {
+            try db.cachedStatement(
                 sql: """
-                    INSERT INTO manifest (repository_id, digest, media_type, size, content, subject, artifact_type, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT(repository_id, digest) DO NOTHING
-                    """,
-                arguments: [
-                    repositoryID, manifest.digest.description, manifest.mediaType, manifest.bytes.count,
-                    Data(manifest.bytes), manifest.subject?.digest.description, manifest.artifactType, now,
-                ])
-            guard
-                let manifestID = try Int64.fetchOne(
-                    db, sql: "SELECT id FROM manifest WHERE repository_id = ? AND digest = ?",
-                    arguments: [repositoryID, manifest.digest.description])
-            else { throw RegistryError(.unknown, "manifest row vanished during its own transaction") }
-            for blob in Set(manifest.blobReferences.map(\.digest)) {
-                try db.execute(
-                    sql: "INSERT OR IGNORE INTO manifest_blob (manifest_id, digest) VALUES (?, ?)",
-                    arguments: [manifestID, blob.description])
-            }
-            for child in Set(manifest.children.map(\.digest)) {
-                try db.execute(
-                    sql: "INSERT OR IGNORE INTO manifest_child (manifest_id, child_digest) VALUES (?, ?)",
-                    arguments: [manifestID, child.description])
-            }
-            if let tag {
-                try db.execute(
-                    sql: """
-                        INSERT INTO tag (repository_id, name, manifest_id, updated_at) VALUES (?, ?, ?, ?)
-                        ON CONFLICT(repository_id, name) DO UPDATE SET manifest_id = excluded.manifest_id,
-                            updated_at = excluded.updated_at
-                        """,
-                    arguments: [repositoryID, tag.value, manifestID, now])
-            }
-            try Self.appendOutbox(events, in: db)
+                    INSERT INTO tag (repository_id, name, manifest_id, updated_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT(repository_id, name) DO UPDATE SET manifest_id = excluded.manifest_id,
+                        updated_at = excluded.updated_at
+                    """
+            ).execute(
+                arguments: [repositoryID, tag.value, manifestID, now])
         }
     }
 
