@@ -122,7 +122,7 @@ extension PullThroughCache {
                 // The buffers arrive whole from the event loop; each is written to the spool by
                 // the disk's threads while the next is hashed here, so the download does not stop
                 // for each write (at most one write in flight: the spool is appended in order).
-                try await withThrowingTaskGroup(of: Void.self) { writes in
+                try await withThrowingTaskGroup(of: ByteBuffer.self) { writes in
                     var writing = false
                     while let buffer = try await response.body.next() {
                         received += Int64(buffer.readableBytes)
@@ -130,8 +130,11 @@ extension PullThroughCache {
                             throw UpstreamFailure.invalidContent(label, "blob \(digest) is longer than its Content-Length")
                         }
                         buffer.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
-                        if writing { try await writes.next() }
-                        writes.addTask { try await fetch.spool.append(buffer) }
+                        if writing, let written = try await writes.next() { response.body.recycle(written) }
+                        writes.addTask {
+                            try await fetch.spool.append(buffer)
+                            return buffer
+                        }
                         writing = true
                     }
                     try await writes.waitForAll()

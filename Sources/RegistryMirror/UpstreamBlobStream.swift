@@ -24,6 +24,9 @@ final class UpstreamBlobStream: HTTPClientResponseDelegate {
 
     private struct State {
         var gathering = ByteBuffer()
+        /// Buffers the download has written out, filled again instead of allocating: a fresh
+        /// megabyte from the allocator costs 256 page faults once it has been given back.
+        var spare: [ByteBuffer] = []
         /// Full buffers waiting for the reader: at most a few, so an array is enough.
         var ready: [ByteBuffer] = []
         var readyBytes = 0
@@ -90,6 +93,16 @@ final class UpstreamBlobStream: HTTPClientResponseDelegate {
         }
     }
 
+    /// Gives back a buffer from ``next()`` that nothing else holds any more, to be filled again.
+    func recycle(_ buffer: ByteBuffer) {
+        state.withLock { state in
+            if state.spare.count < Self.spareBuffers, !state.discarding { state.spare.append(buffer) }
+        }
+    }
+
+    /// Written-out buffers kept for filling again.
+    static let spareBuffers = 2
+
     /// Drops the rest of the body: an unwanted response's (so that its connection can be used
     /// again), or one the download gave up on.
     func discard() {
@@ -98,6 +111,7 @@ final class UpstreamBlobStream: HTTPClientResponseDelegate {
             state.ready.removeAll()
             state.readyBytes = 0
             state.gathering = ByteBuffer()
+            state.spare.removeAll()
             defer { state.paused = nil }
             return state.paused
         }
@@ -125,7 +139,12 @@ final class UpstreamBlobStream: HTTPClientResponseDelegate {
                 state.gathering = ByteBuffer()
             }
             if state.gathering.capacity == 0 {
-                state.gathering = ByteBufferAllocator().buffer(capacity: max(Self.bufferSize, part.readableBytes))
+                if var reused = state.spare.popLast(), reused.capacity >= part.readableBytes {
+                    reused.clear()
+                    state.gathering = reused
+                } else {
+                    state.gathering = ByteBufferAllocator().buffer(capacity: max(Self.bufferSize, part.readableBytes))
+                }
             }
             state.gathering.writeImmutableBuffer(part)
             guard let full else { return (nil, nil, nil) }
