@@ -37,14 +37,7 @@ extension PostgresMetadataStore {
                 WHERE rb.repository_id = \(repositoryID) AND rb.digest = \(blob.digest.description) FOR SHARE OF rb
                 """, logger: logger
             ).collect().first?.decode(Int64.self)
-            guard let size else {
-                throw RegistryError(.manifestBlobUnknown, "blob unknown to repository", detail: blob.digest.description)
-            }
-            guard size == blob.size else {
-                throw RegistryError(
-                    .manifestInvalid, "descriptor size does not match the stored blob",
-                    detail: "\(blob.digest): declared \(blob.size), stored \(size)")
-            }
+            try blob.requireStored(size: size, as: .blob)
         }
         for child in manifest.requiredChildren {
             let size = try await connection.query(
@@ -53,14 +46,7 @@ extension PostgresMetadataStore {
                 FOR SHARE
                 """, logger: logger
             ).collect().first?.decode(Int64.self)
-            guard let size else {
-                throw RegistryError(.manifestBlobUnknown, "manifest unknown to repository", detail: child.digest.description)
-            }
-            guard size == child.size else {
-                throw RegistryError(
-                    .manifestInvalid, "descriptor size does not match the stored manifest",
-                    detail: "\(child.digest): declared \(child.size), stored \(size)")
-            }
+            try child.requireStored(size: size, as: .manifest)
         }
         let content = ByteBuffer(bytes: manifest.bytes)
         try await connection.query(

@@ -31,29 +31,13 @@ extension SQLiteMetadataStore {
                         WHERE rb.repository_id = ? AND rb.digest = ?
                         """),
                 arguments: [repositoryID, blob.digest.description])
-            guard let size else {
-                throw RegistryError(
-                    .manifestBlobUnknown, "blob unknown to repository", detail: blob.digest.description)
-            }
-            guard size == blob.size else {
-                throw RegistryError(
-                    .manifestInvalid, "descriptor size does not match the stored blob",
-                    detail: "\(blob.digest): declared \(blob.size), stored \(size)")
-            }
+            try blob.requireStored(size: size, as: .blob)
         }
         for child in manifest.requiredChildren {
             let size = try Int64.fetchOne(
                 db.cachedStatement(sql: "SELECT size FROM manifest WHERE repository_id = ? AND digest = ?"),
                 arguments: [repositoryID, child.digest.description])
-            guard let size else {
-                throw RegistryError(
-                    .manifestBlobUnknown, "manifest unknown to repository", detail: child.digest.description)
-            }
-            guard size == child.size else {
-                throw RegistryError(
-                    .manifestInvalid, "descriptor size does not match the stored manifest",
-                    detail: "\(child.digest): declared \(child.size), stored \(size)")
-            }
+            try child.requireStored(size: size, as: .manifest)
         }
         try db.cachedStatement(
             sql: """
