@@ -10,11 +10,7 @@ extension FilesystemBlobStore: BlobFileImporting {
         let staging = uploadPath("import-" + UUIDString.make())
         let linked = try await threadPool.runIfActive { () -> Bool in
             if try Self.syncIfPresent(destination) { return true }
-            guard Glibc.link(path, staging) == 0 else {
-                let error = errno
-                if error == EXDEV || error == EPERM || error == EMLINK { return false }
-                throw POSIXFile.Failure(call: "link", path: path, errno: error)
-            }
+            guard try Self.hardLink(path, to: staging) else { return false }
             do {
                 try Self.install(staging, at: destination)
             } catch {
@@ -27,5 +23,16 @@ extension FilesystemBlobStore: BlobFileImporting {
             try await importFileByCopy(at: path, as: digest, size: try POSIXFile.size(path) ?? 0)
         }
         return linked
+    }
+
+    /// Hard-links `source` to `staging`; false when the file system will not (another file
+    /// system, no permission, too many links), so the caller copies instead.
+    static func hardLink(_ source: String, to staging: String) throws -> Bool {
+        guard Glibc.link(source, staging) == 0 else {
+            let error = errno
+            if error == EXDEV || error == EPERM || error == EMLINK { return false }
+            throw POSIXFile.Failure(call: "link", path: source, errno: error)
+        }
+        return true
     }
 }

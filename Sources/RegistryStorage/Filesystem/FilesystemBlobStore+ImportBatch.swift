@@ -41,11 +41,7 @@ extension FilesystemBlobStore {
     /// system, no permission, too many links); true too when the destination is there already.
     private static func linkWithoutSync(_ source: String, at destination: String, staging: String) throws -> Bool {
         if try POSIXFile.size(destination) != nil { return true }
-        guard Glibc.link(source, staging) == 0 else {
-            let error = errno
-            if error == EXDEV || error == EPERM || error == EMLINK { return false }
-            throw POSIXFile.Failure(call: "link", path: source, errno: error)
-        }
+        guard try hardLink(source, to: staging) else { return false }
         do {
             try POSIXFile.makeDirectories(POSIXFile.dirname(of: destination), syncParents: false)
             try POSIXFile.rename(staging, destination)
