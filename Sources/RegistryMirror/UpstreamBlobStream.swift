@@ -35,6 +35,12 @@ final class UpstreamBlobStream: HTTPClientResponseDelegate {
         var paused: EventLoopPromise<Void>?
         var discarding = false
         var headDone = false
+
+        /// The partly filled buffer at the body's end, once; nil when nothing is left.
+        mutating func takeRest() -> ByteBuffer? {
+            defer { gathering = ByteBuffer() }
+            return gathering.readableBytes > 0 ? gathering : nil
+        }
     }
 
     private let state = Mutex(State())
@@ -51,13 +57,16 @@ final class UpstreamBlobStream: HTTPClientResponseDelegate {
 
     /// Ends a response before its head (the request failed to start or was cancelled).
     func fail(_ error: any Error) {
-        if state.withLock({ state in
+        if claimHead() { head.fail(error) }
+        finish(.failure(error))
+    }
+
+    /// True the first time only: the head promise is completed once, by the head or a failure.
+    private func claimHead() -> Bool {
+        state.withLock { state in
             defer { state.headDone = true }
             return !state.headDone
-        }) {
-            head.fail(error)
         }
-        finish(.failure(error))
     }
 
     /// The next buffer of the body, nil at its end; throws when the body was cut off.
@@ -76,11 +85,7 @@ final class UpstreamBlobStream: HTTPClientResponseDelegate {
                 }
                 switch state.end {
                 case .success:
-                    if state.gathering.readableBytes > 0 {
-                        defer { state.gathering = ByteBuffer() }
-                        return (.success(state.gathering), nil)
-                    }
-                    return (.success(nil), nil)
+                    return (.success(state.takeRest()), nil)
                 case .failure(let error):
                     return (.failure(error), nil)
                 case nil:
@@ -121,12 +126,7 @@ final class UpstreamBlobStream: HTTPClientResponseDelegate {
     // MARK: The connection's side, on its event loop
 
     func didReceiveHead(task: HTTPClient.Task<Void>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
-        if state.withLock({ state in
-            defer { state.headDone = true }
-            return !state.headDone
-        }) {
-            self.head.succeed(head)
-        }
+        if claimHead() { self.head.succeed(head) }
         return task.eventLoop.makeSucceededVoidFuture()
     }
 
@@ -185,8 +185,7 @@ final class UpstreamBlobStream: HTTPClientResponseDelegate {
             case .failure(let error):
                 return (reader, .failure(error), paused)
             case .success:
-                defer { state.gathering = ByteBuffer() }
-                return (reader, .success(state.gathering.readableBytes > 0 ? state.gathering : nil), paused)
+                return (reader, .success(state.takeRest()), paused)
             }
         }
         paused?.succeed()
