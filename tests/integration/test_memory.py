@@ -7,19 +7,13 @@ import subprocess
 
 import requests
 
+from registry import peak_rss_mib
+
 MIB = 1024 * 1024
 BLOB_MIB = 384
 # Far below the blob size: a server that buffered a body would blow through it.
 UPLOAD_PEAK_LIMIT_MIB = 96
 DOWNLOAD_PEAK_LIMIT_MIB = 160
-
-
-def peak_rss_mib(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    raise AssertionError("no VmHWM in /proc status")
 
 
 def body_chunks(total: int, hasher):

@@ -19,7 +19,7 @@ import requests
 from distribution import DistributionProcess
 from helpers import (DOCKER_LIST, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST, Image, blob_file, config_blob,
                      error_codes, files_under, http, image_manifest, index_body, make_image, rand_bytes, sha256, uniq)
-from registry import RegistryProcess, free_port
+from registry import RegistryProcess, free_port, peak_rss_mib
 from security import TokenIssuer, TokenServer, apache_htpasswd, basic, htpasswd_config, repository_access
 
 ACCEPT = {"Accept": ", ".join([OCI_INDEX, OCI_MANIFEST, DOCKER_LIST, DOCKER_MANIFEST])}
@@ -248,14 +248,6 @@ def test_concurrent_pulls_of_a_missing_blob_make_one_upstream_download(upstreams
     assert files_under(mirror.root / "mirror-spool") == []
 
 
-def vm_hwm_mib(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    raise AssertionError("no VmHWM in /proc status")
-
-
 def test_the_first_pull_of_a_large_blob_keeps_memory_flat(tmp_path, upstreams):
     """The upstream's body is gathered into a few 1 MiB buffers and paused beyond them; the
     clients read the spool file, so neither the blob's size nor a slow client shows in memory."""
@@ -269,7 +261,7 @@ def test_the_first_pull_of_a_large_blob_keeps_memory_flat(tmp_path, upstreams):
     reg.start()
     try:
         assert http("GET", reg, f"/v2/anon/{name}/manifests/v1", headers=ACCEPT).status_code == 200
-        before = vm_hwm_mib(reg.proc.pid)
+        before = peak_rss_mib(reg.proc.pid)
 
         def fetch(slow: bool):
             hasher = hashlib.sha256()
@@ -284,7 +276,7 @@ def test_the_first_pull_of_a_large_blob_keeps_memory_flat(tmp_path, upstreams):
         with concurrent.futures.ThreadPoolExecutor(3) as pool:
             assert list(pool.map(fetch, [True, False, False])) == [digest] * 3
         assert stored(reg, digest, timeout=30) == img.layers[0]
-        growth = vm_hwm_mib(reg.proc.pid) - before
+        growth = peak_rss_mib(reg.proc.pid) - before
         assert growth < 48, f"peak RSS grew by {growth:.1f} MiB for a 256 MiB first pull"
     finally:
         reg.stop()
