@@ -145,6 +145,11 @@ import Testing
             try await metadata.tagSummaries(in: name, matching: "", order: .newest, after: ListingCursor(after: first[1]), limit: 10))
         #expect(next.map(\.name) == ["beta", "v1.1", "v1.0"])
 
+        // A filter's `_` is a character, not a wildcard (SQLite filters with LIKE).
+        for tag in ["RC_1", "rc1x"] { try await metadata.putManifest(image, in: name, tag: try Tag(tag)) }
+        #expect(try await all(.name, "c_", pageSize: 10) == ["RC_1"])
+        #expect(try await all(.name, "C1", pageSize: 10) == ["rc1x"])
+
         #expect(try await metadata.tagSummaries(in: repository("nobody/here"), matching: "", order: .name, after: nil, limit: 5) == nil)
         try await push(bytes(3), to: repository("blobs/only"), in: stores)
         #expect(try await metadata.tagSummaries(in: repository("blobs/only"), matching: "", order: .newest, after: nil, limit: 5) == [])
