@@ -56,16 +56,30 @@ struct IndexDocument: Decodable {
 
 /// Numbers and names as people read them.
 enum Format {
+    /// `1023 B`, `1.5 KiB`, `12 MiB`: one decimal below ten units. Integer arithmetic with
+    /// ties to even, which gives what `String(format: "%.1f")` gives (the quotient by a power
+    /// of two is exact in a `Double`) without Foundation's formatter on every row.
     static func size(_ bytes: Int64) -> String {
         if bytes < 1024 { return "\(bytes) B" }
         let units = ["KiB", "MiB", "GiB", "TiB"]
-        var value = Double(bytes) / 1024
         var unit = 0
-        while value >= 1024, unit < units.count - 1 {
-            value /= 1024
+        var divisor: Int64 = 1024
+        while bytes / divisor >= 1024, unit < units.count - 1 {
+            divisor *= 1024
             unit += 1
         }
-        return String(format: value < 10 ? "%.1f" : "%.0f", value) + " " + units[unit]
+        if bytes < 10 * divisor {
+            let tenths = roundedQuotient(bytes * 10, divisor)
+            return "\(tenths / 10).\(tenths % 10) \(units[unit])"
+        }
+        return "\(roundedQuotient(bytes, divisor)) \(units[unit])"
+    }
+
+    /// `value / divisor` rounded to the nearest integer, ties to even (both positive).
+    private static func roundedQuotient(_ value: Int64, _ divisor: Int64) -> Int64 {
+        let quotient = value / divisor
+        let twice = (value % divisor) * 2
+        return twice > divisor || (twice == divisor && quotient % 2 == 1) ? quotient + 1 : quotient
     }
 
     /// `sha256:0123456789ab`: enough to tell images apart on a page.

@@ -1,5 +1,6 @@
-/// What the templates render. Plain values: Mustache reads them by reflection, and every
-/// string in them is escaped when rendered.
+/// What the templates render. Plain values: Mustache reads them by reflection (the list pages
+/// answer by name, see PageModels+Lookup.swift), and every string in them is escaped when
+/// rendered.
 struct Chrome {
     var title: String
     var user: String?
@@ -47,7 +48,8 @@ struct RepositoriesPage {
     var sortName: SortLink
     var sortPushed: SortLink
     var sortSize: SortLink
-    var repositories: [Row]
+    /// The rows' markup (``RepositoriesPage/Row/html``).
+    var repositoryRows: HTMLText
     var hasRepositories: Bool
     var nextURL: String?
     var firstURL: String?
@@ -84,7 +86,8 @@ struct RepositoryPage {
     var sort: String
     var sortNewest: SortLink
     var sortName: SortLink
-    var tags: [Row]
+    /// The rows' markup (``RepositoryPage/Row/html``).
+    var tagRows: HTMLText
     var hasTags: Bool
     var mayDelete: Bool
     var nextURL: String?

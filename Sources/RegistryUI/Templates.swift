@@ -1,12 +1,17 @@
 import Mustache
 
 /// The UI's pages as Mustache templates, compiled once at start. `{{x}}` escapes HTML (and
-/// quotes, so attributes are safe too); triple mustaches are never used, because names,
-/// labels, history and annotations come from images and may hold markup.
+/// quotes, so attributes are safe too), because names, labels, history and annotations come
+/// from images and may hold markup. Triple mustaches show only ``HTMLText`` (the rows of the
+/// long lists, built in Swift with every value escaped), never a string.
 enum Templates {
+    /// Every template (the partials too: the library renders a partial with its default HTML
+    /// escaping unless the partial names a content type itself) starts by choosing
+    /// ``HTMLEscaping``.
     static func library() throws -> MustacheLibrary {
+        MustacheContentTypes.register(HTMLEscaping(), named: HTMLEscaping.name)
         var library = MustacheLibrary()
-        for (name, text) in all { try library.register(text, named: name) }
+        for (name, text) in all { try library.register("{{% CONTENT_TYPE: \(HTMLEscaping.name)}}" + text, named: name) }
         return library
     }
 
@@ -61,9 +66,7 @@ enum Templates {
         <th{{#sortPushed.active}} aria-sort="{{sortPushed.direction}}"{{/sortPushed.active}}><a href="{{sortPushed.url}}" id="sort-pushed">Last push</a></th>
         </tr></thead>
         <tbody>
-        {{#repositories}}<tr data-name="{{name}}"><td><a href="{{url}}">{{name}}</a>{{#mirror}} <span class="tag-badge mirror-badge" title="pull-through cache of {{mirror}}">mirror</span>{{/mirror}}</td><td class="num">{{tags}}</td><td class="num">{{size}}</td><td><time title="{{pushed.exact}}">{{pushed.text}}</time></td></tr>
-        {{/repositories}}
-        </tbody>
+        {{{repositoryRows}}}</tbody>
         </table>
         <p id="repositories-none" class="muted" hidden>No repository on this page matches; press Search to look through all of them.</p>
         {{/hasRepositories}}
@@ -98,20 +101,7 @@ enum Templates {
         <table id="tags" data-sort="{{sort}}">
         <thead><tr><th>Tag</th><th>Digest</th><th>Kind</th><th class="num">Size</th><th class="wide">Platforms</th><th class="wide">Created</th><th>Pushed</th><th>Pulled</th><th>Pull</th>{{#mayDelete}}<th><span class="offscreen">Delete</span></th>{{/mayDelete}}</tr></thead>
         <tbody>
-        {{#tags}}<tr data-name="{{tag}}">
-        <td><a href="{{imageURL}}">{{tag}}</a></td>
-        <td><code title="{{digest}}">{{shortDigest}}</code></td>
-        <td>{{kind}}</td>
-        <td class="num">{{size}}</td>
-        <td class="wide">{{platforms}}</td>
-        <td class="wide">{{created}}</td>
-        <td class="pushed"><time title="{{pushed.exact}}">{{pushed.text}}</time></td>
-        <td class="pulled"><time title="{{pulled.exact}}">{{pulled.text}}</time></td>
-        <td><button type="button" class="copy-pull" data-copy="{{pullCommand}}" hidden>Copy pull</button><noscript><code>{{pullCommand}}</code></noscript></td>
-        {{#deleteURL}}<td><a class="button danger" href="{{deleteURL}}">Delete</a></td>{{/deleteURL}}
-        </tr>
-        {{/tags}}
-        </tbody>
+        {{{tagRows}}}</tbody>
         </table>
         <p id="tags-none" class="muted" hidden>No tag on this page matches; press Search to look through all of them.</p>
         {{/hasTags}}

@@ -29,7 +29,7 @@ extension WebUI {
         let base = sorted(order)
         let page = RepositoriesPage(
             chrome: chrome("Repositories", visitor), query: query, hasQuery: !query.isEmpty, sort: order.rawValue,
-            sortName: link(.name), sortPushed: link(.pushed), sortSize: link(.size), repositories: rows,
+            sortName: link(.name), sortPushed: link(.pushed), sortSize: link(.size), repositoryRows: rows.map(\.html).joined(),
             hasRepositories: !rows.isEmpty, nextURL: found.next.map { base + PageLinks.query($0, key: .init(order)) },
             firstURL: cursor == nil ? nil : base)
         return render(page, "repositories")
@@ -73,7 +73,7 @@ extension WebUI {
             mirror: service.mirrorUpstream(of: name.value), chrome: chrome(name.value, visitor), name: name.value, deleted: deleted, tagCount: summary.tagCount,
             totalSize: Format.size(summary.size), pushed: Format.when(summary.pushedAt, now: now),
             pulled: Format.when(summary.pulledAt, now: now), query: query, hasQuery: !query.isEmpty, sort: order.rawValue,
-            sortNewest: link(.newest), sortName: link(.name), tags: rows, hasTags: !rows.isEmpty, mayDelete: mayDelete,
+            sortNewest: link(.newest), sortName: link(.name), tagRows: rows.map(\.html).joined(), hasTags: !rows.isEmpty, mayDelete: mayDelete,
             nextURL: found.next.map { base + PageLinks.query($0, key: .init(order)) },
             firstURL: cursor == nil ? nil : base)
         return render(page, "repository")

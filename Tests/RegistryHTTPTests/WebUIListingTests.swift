@@ -176,20 +176,31 @@ import Testing
         }
     }
 
-    @Test func rowsAnswerEveryField() {
-        let when = When(text: "just now", exact: "2026-12-02 15:00:00 UTC")
-        Self.check(RepositoriesPage.Row(name: "a", url: "/u", tags: 3, size: "1 KiB", pushed: when))
-        Self.check(
-            RepositoryPage.Row(
-                tag: "v1", imageURL: "/i", digest: "sha256:x", shortDigest: "sha256:x", kind: "image", size: "1 B",
-                platforms: "linux/amd64", created: "—", pushed: when, pulled: .never, pullCommand: "docker pull x",
-                deleteURL: "/d"))
-        Self.check(
-            RepositoryPage.Row(
-                tag: "v1", imageURL: "/i", digest: "sha256:x", shortDigest: "sha256:x", kind: "image", size: "1 B",
-                platforms: "", created: "—", pushed: when, pulled: .never, pullCommand: "docker pull x", deleteURL: nil))
-        Self.check(when)
+    @Test func valuesAnswerEveryField() {
+        Self.check(When(text: "just now", exact: "2026-12-02 15:00:00 UTC"))
         Self.check(SortLink(url: "/s", active: true, direction: "ascending"))
+    }
+
+    @Test func listPagesAnswerEveryField() {
+        let when = When(text: "just now", exact: "2026-12-02 15:00:00 UTC")
+        let link = SortLink(url: "/s", active: false, direction: "descending")
+        let row = RepositoriesPage.Row(name: "a", url: "/u", tags: 3, size: "1 KiB", pushed: when, mirror: "https://up")
+        for user in ["alice", nil] {
+            Self.check(Chrome(title: "t", user: user, csrf: "c", offersSignIn: user == nil))
+        }
+        for next in ["/n", nil] {
+            Self.check(
+                RepositoriesPage(
+                    chrome: Chrome(title: "t", user: nil, csrf: "c", offersSignIn: false), query: "q", hasQuery: true,
+                    sort: "name", sortName: link, sortPushed: link, sortSize: link, repositoryRows: row.html,
+                    hasRepositories: true, nextURL: next, firstURL: next))
+            Self.check(
+                RepositoryPage(
+                    mirror: next, chrome: Chrome(title: "t", user: "u", csrf: "c", offersSignIn: false), name: "n",
+                    deleted: next, tagCount: 2, totalSize: "2 B", pushed: when, pulled: .never, query: "", hasQuery: false,
+                    sort: "newest", sortNewest: link, sortName: link, tagRows: HTMLText(), hasTags: false, mayDelete: true,
+                    nextURL: next, firstURL: next))
+        }
     }
 }
 
@@ -197,7 +208,8 @@ protocol MustacheParentLike {
     func answer(_ name: String) -> Any?
 }
 
-extension RepositoriesPage.Row: MustacheParentLike { func answer(_ name: String) -> Any? { child(named: name) } }
-extension RepositoryPage.Row: MustacheParentLike { func answer(_ name: String) -> Any? { child(named: name) } }
 extension When: MustacheParentLike { func answer(_ name: String) -> Any? { child(named: name) } }
 extension SortLink: MustacheParentLike { func answer(_ name: String) -> Any? { child(named: name) } }
+extension Chrome: MustacheParentLike { func answer(_ name: String) -> Any? { child(named: name) } }
+extension RepositoriesPage: MustacheParentLike { func answer(_ name: String) -> Any? { child(named: name) } }
+extension RepositoryPage: MustacheParentLike { func answer(_ name: String) -> Any? { child(named: name) } }
