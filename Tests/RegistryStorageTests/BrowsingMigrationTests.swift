@@ -63,7 +63,7 @@ import Testing
         defer { try? store.close() }
         // No listing sorts its rows in a temporary B-tree: each is one index walk that stops
         // after a page, which is what keeps a page cheap over 10,000 repositories.
-        let statements = RepositoryOrder.allCases.map(SQLiteMetadataStore.repositoriesSQL)
+        let statements = RepositoryOrder.allCases.map(RepositoryListingStatements.walk)
             + TagOrder.allCases.map(SQLiteMetadataStore.tagsSQL)
         for sql in statements {
             // Every `?N` parameter bound to NULL: the plan does not depend on the values.

@@ -4,20 +4,32 @@ import RegistryCore
 
 /// Summaries for the web UI and recorded pull times, over the columns and indexes of the
 /// `browse-1` migration (``SQLiteSchema/browsing(_:)``): every listing walks one index in its
-/// order and stops after `limit` rows that pass the filter.
+/// order and stops after `limit` rows that pass the filter, except a repository filter that
+/// few names contain, which asks the trigram index of `search-1` (``RepositoryListingStatements``).
 extension SQLiteMetadataStore: BrowsingMetadataStore {
     public func repositorySummaries(
         matching filter: String, order: RepositoryOrder, after cursor: ListingCursor?, limit: Int
     ) async throws -> [RepositorySummary] {
+        typealias Statements = RepositoryListingStatements
         let needle = filter.lowercased()
-        return try await read { db in
-            let arguments: StatementArguments
+        func arguments(_ filter: String) -> StatementArguments {
             switch order {
-            case .name: arguments = [needle, cursor?.name ?? "", limit]
-            case .pushed: arguments = [needle, cursor?.time ?? .greatestFiniteMagnitude, cursor?.name ?? "", limit]
-            case .size: arguments = [needle, cursor?.size ?? .max, cursor?.name ?? "", limit]
+            case .name: [filter, cursor?.name ?? "", limit]
+            case .pushed: [filter, cursor?.time ?? .greatestFiniteMagnitude, cursor?.name ?? "", limit]
+            case .size: [filter, cursor?.size ?? .max, cursor?.name ?? "", limit]
             }
-            return try Row.fetchAll(db.cachedStatement(sql: Self.repositoriesSQL(order)), arguments: arguments)
+        }
+        let walk = arguments(needle)
+        let search = searchesNames && needle.unicodeScalars.count >= 3 ? arguments(Statements.phrase(needle)) : nil
+        return try await read { db in
+            guard let search else {
+                return try Row.fetchAll(db.cachedStatement(sql: Statements.walk(order)), arguments: walk)
+                    .map(Self.repositorySummary)
+            }
+            let walked = try Row.fetchAll(
+                db.cachedStatement(sql: Statements.boundedWalk(order)), arguments: walk + [Statements.scannedRows])
+            if walked.count == limit { return walked.map(Self.repositorySummary) }
+            return try Row.fetchAll(db.cachedStatement(sql: Statements.search(order)), arguments: search)
                 .map(Self.repositorySummary)
         }
     }
@@ -49,27 +61,7 @@ extension SQLiteMetadataStore: BrowsingMetadataStore {
 
     // MARK: Statements
 
-    static let repositoryColumns = "name, tag_count, blob_bytes, pushed_at, pulled_at"
-
-    /// A page of repositories: `?1` the lowercased filter, then the cursor's key (not for
-    /// name order) and name, then the limit. Each order walks its index
-    /// (`BrowsingMigrationTests` checks that none sorts in a temporary B-tree).
-    ///
-    /// Repository names are lower case by their grammar, so the filter compares them as they
-    /// are: `lower(name)` allocated a string per row, and SQLite counts every allocation under
-    /// one process-wide mutex, so a filter scanning 10,000 names from several readers at once
-    /// spent its time waiting on that mutex.
-    static func repositoriesSQL(_ order: RepositoryOrder) -> String {
-        let select = "SELECT \(repositoryColumns) FROM repository WHERE (?1 = '' OR instr(name, ?1) > 0)"
-        switch order {
-        case .name:
-            return "\(select) AND name > ?2 ORDER BY name LIMIT ?3"
-        case .pushed:
-            return "\(select) AND (pushed_at < ?2 OR (pushed_at = ?2 AND name > ?3)) ORDER BY pushed_at DESC, name LIMIT ?4"
-        case .size:
-            return "\(select) AND (blob_bytes < ?2 OR (blob_bytes = ?2 AND name > ?3)) ORDER BY blob_bytes DESC, name LIMIT ?4"
-        }
-    }
+    static let repositoryColumns = RepositoryListingStatements.columns
 
     /// A page of one repository's tags with their manifests: `?1` the repository's id, `?2`
     /// the filter as a `LIKE` pattern (``likePattern(containing:)``; empty for none), then the

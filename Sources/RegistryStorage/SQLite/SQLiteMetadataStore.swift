@@ -12,6 +12,8 @@ import RegistryCore
 public final class SQLiteMetadataStore: Sendable {
     public let path: String
     let pool: DatabasePool
+    /// True when the database has the `search-1` trigram index of repository names.
+    let searchesNames: Bool
 
     public init(path: String) throws {
         self.path = path
@@ -28,6 +30,7 @@ public final class SQLiteMetadataStore: Sendable {
                 try db.execute(sql: "PRAGMA synchronous = FULL")
             }
             try SQLiteSchema.migrator.migrate(pool)
+            searchesNames = try pool.read { try $0.tableExists("repository_search") }
         } catch let error as DatabaseError {
             throw SQLiteFailure(error)
         }

@@ -129,6 +129,7 @@ enum SQLiteSchema {
                     """)
         }
         migrator.registerMigration("outbox-1") { db in try SQLiteSchema.outbox(db) }
+        migrator.registerMigration("search-1") { db in try SQLiteSchema.repositorySearch(db) }
         return migrator
     }
 }
