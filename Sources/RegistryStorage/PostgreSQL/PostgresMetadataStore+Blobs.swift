@@ -6,15 +6,9 @@ import RegistryCore
 /// bytes being placed (see ``GarbageCollector`` and ``PostgresMetadataStore/sweep(_:)``).
 extension PostgresMetadataStore {
     public func blobSize(_ digest: Digest, in repository: RepositoryName) async throws -> Int64? {
-        try await transaction { connection in
-            try await connection.query(
-                """
-                SELECT b.size FROM repository r
-                JOIN repository_blob rb ON rb.repository_id = r.id
-                JOIN blob b ON b.digest = rb.digest
-                WHERE r.name = \(repository.value) AND rb.digest = \(digest.description)
-                """, logger: self.logger
-            ).collect().first?.decode(Int64.self)
+        let read = PostgresHotReads.BlobSize(repository: repository.value, digest: digest.description)
+        return try await statement { connection in
+            try await connection.execute(read, logger: self.logger).rows().first
         }
     }
 

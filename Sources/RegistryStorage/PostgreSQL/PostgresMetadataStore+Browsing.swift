@@ -61,7 +61,7 @@ extension PostgresMetadataStore: BrowsingMetadataStore {
     }
 
     public func repositorySummary(_ repository: RepositoryName) async throws -> RepositorySummary? {
-        try await transaction { connection in
+        try await statement { connection in
             try await connection.query(
                 "SELECT \(unescaped: Self.summaryColumns) FROM repository r WHERE r.name = \(repository.value)",
                 logger: self.logger

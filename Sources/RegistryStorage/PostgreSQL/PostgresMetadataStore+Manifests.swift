@@ -91,23 +91,18 @@ extension PostgresMetadataStore {
     }
 
     public func manifest(_ reference: Reference, in repository: RepositoryName) async throws -> StoredManifest? {
-        let query: PostgresQuery
-        switch reference {
-        case .tag(let tag):
-            query = """
-                SELECT m.digest, m.media_type, m.content, m.subject, m.artifact_type FROM repository r
-                JOIN tag t ON t.repository_id = r.id JOIN manifest m ON m.id = t.manifest_id
-                WHERE r.name = \(repository.value) AND t.name = \(tag.value)
-                """
-        case .digest(let digest):
-            query = """
-                SELECT m.digest, m.media_type, m.content, m.subject, m.artifact_type FROM repository r
-                JOIN manifest m ON m.repository_id = r.id WHERE r.name = \(repository.value) AND m.digest = \(digest.description)
-                """
-        }
-        let row = try await transaction { connection in
-            try await connection.query(query, logger: self.logger).collect().first
-                .map { try $0.decode((String, String, ByteBuffer, String?, String?).self) }
+        let row = try await statement { connection in
+            switch reference {
+            case .tag(let tag):
+                try await connection.execute(
+                    PostgresHotReads.ManifestByTag(repository: repository.value, tag: tag.value), logger: self.logger
+                ).rows().first
+            case .digest(let digest):
+                try await connection.execute(
+                    PostgresHotReads.ManifestByDigest(repository: repository.value, digest: digest.description),
+                    logger: self.logger
+                ).rows().first
+            }
         }
         guard let row, let digest = try? Digest(parsing: row.0) else { return nil }
         return StoredManifest(
@@ -159,7 +154,7 @@ extension PostgresMetadataStore {
     public func referrers(of subject: Digest, in repository: RepositoryName, artifactType: String?) async throws
         -> [StoredManifest]
     {
-        let rows = try await transaction { connection in
+        let rows = try await statement { connection in
             try await connection.query(
                 """
                 SELECT m.digest, m.media_type, m.content, m.artifact_type FROM manifest m JOIN repository r ON r.id = m.repository_id
@@ -176,22 +171,18 @@ extension PostgresMetadataStore {
         }
     }
 
-    /// Tags in byte order after `last` (the column's collation is "C").
+    /// Tags in byte order after `last`, in one prepared statement (``PostgresHotReads/Tags``).
     public func tags(in repository: RepositoryName, after last: String?, limit: Int?) async throws -> [String]? {
-        try await transaction { connection in
-            guard let repositoryID = try await Self.repositoryID(repository, on: connection, create: false, logger: self.logger)
-            else { return nil }
-            return try await connection.query(
-                """
-                SELECT name FROM tag WHERE repository_id = \(repositoryID) AND name > \(last ?? "")
-                ORDER BY name LIMIT \(limit.map(Int64.init))
-                """, logger: self.logger
-            ).collect().map { try $0.decode(String.self) }
+        let read = PostgresHotReads.Tags(repository: repository.value, last: last ?? "", limit: limit.map(Int64.init) ?? .max)
+        let names = try await statement { connection in
+            try await connection.execute(read, logger: self.logger).rows()
         }
+        guard !names.isEmpty else { return nil }
+        return names.compactMap { $0 }
     }
 
     public func repositories(after last: String?, limit: Int?) async throws -> [String] {
-        try await transaction { connection in
+        try await statement { connection in
             try await connection.query(
                 "SELECT name FROM repository WHERE name > \(last ?? "") ORDER BY name LIMIT \(limit.map(Int64.init))",
                 logger: self.logger

@@ -18,7 +18,7 @@ extension PostgresMetadataStore {
     }
 
     public func upload(id: String) async throws -> UploadSession? {
-        let row = try await transaction { connection in
+        let row = try await statement { connection in
             try await connection.query("SELECT repository, started_at, staged FROM upload WHERE id = \(id)", logger: self.logger)
                 .collect().first.map { try $0.decode((String, Double, String).self) }
         }

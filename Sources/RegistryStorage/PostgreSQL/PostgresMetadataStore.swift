@@ -128,6 +128,25 @@ public final class PostgresMetadataStore: Sendable {
                 }
             } }
         }
+        return try await measured(deadline: deadline, attempt)
+    }
+
+    /// Runs `body`, which sends exactly one statement, on a pooled connection outside an
+    /// explicit transaction, with ``transaction(_:commit:deadline:_:)``'s retries, deadline and
+    /// metrics. PostgreSQL runs a lone statement as a transaction of its own, so `BEGIN` and
+    /// `COMMIT` around it add two round trips and nothing else: a manifest GET or a blob HEAD
+    /// was three round trips, and is one. Reads that need two statements to agree, and every
+    /// write of more than one statement, use ``transaction(_:commit:deadline:_:)``.
+    func statement<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let attempt: @Sendable () async throws -> T = { [client] in
+            try await client.withConnection { connection in try await PostgresPoolMetrics.leased { try await body(connection) } }
+        }
+        return try await measured(deadline: true, attempt)
+    }
+
+    /// `attempt` with retries (``retryingTransaction(deadline:_:)``), counted and timed in
+    /// the pool's metrics.
+    private func measured<T: Sendable>(deadline: Bool, _ attempt: @escaping @Sendable () async throws -> T) async throws -> T {
         let started = ContinuousClock.now
         do {
             let value = try await retryingTransaction(deadline: deadline, attempt)
@@ -185,7 +204,7 @@ public final class PostgresMetadataStore: Sendable {
     }
 
     public func ping() async throws {
-        try await transaction { connection in _ = try await connection.query("SELECT 1", logger: self.logger).collect() }
+        try await statement { connection in _ = try await connection.query("SELECT 1", logger: self.logger).collect() }
     }
 
     // MARK: Helpers used by the extensions
