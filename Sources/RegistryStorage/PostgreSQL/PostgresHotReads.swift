@@ -13,8 +13,9 @@ import PostgresNIO
 /// and the columns are named, so a later migration that adds columns does not disturb the
 /// plans PostgreSQL keeps for them.
 enum PostgresHotReads {
-    /// A blob's size as linked into a repository; no row when it is not linked there.
-    struct BlobSize: PostgresPreparedStatement {
+    /// A blob's size as linked into a repository (`key`: the digest); no row when it is not
+    /// linked there.
+    struct BlobSize: KeyedRead {
         static let name = "berth_blob_size"
         static let sql = """
             SELECT b.size FROM repository r
@@ -25,14 +26,7 @@ enum PostgresHotReads {
         typealias Row = Int64
 
         var repository: String
-        var digest: String
-
-        func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 2)
-            bindings.append(repository)
-            bindings.append(digest)
-            return bindings
-        }
+        var key: String
 
         func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Int64.self) }
     }
@@ -40,8 +34,8 @@ enum PostgresHotReads {
     /// What a manifest GET answers with: digest, media type, bytes, subject, artifact type.
     typealias ManifestRow = (String, String, ByteBuffer, String?, String?)
 
-    /// The manifest a tag points at.
-    struct ManifestByTag: PostgresPreparedStatement {
+    /// The manifest a tag (`key`) points at.
+    struct ManifestByTag: KeyedRead {
         static let name = "berth_manifest_by_tag"
         static let sql = """
             SELECT m.digest, m.media_type, m.content, m.subject, m.artifact_type FROM repository r
@@ -51,20 +45,11 @@ enum PostgresHotReads {
         typealias Row = ManifestRow
 
         var repository: String
-        var tag: String
-
-        func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 2)
-            bindings.append(repository)
-            bindings.append(tag)
-            return bindings
-        }
-
-        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+        var key: String
     }
 
-    /// A manifest by its digest.
-    struct ManifestByDigest: PostgresPreparedStatement {
+    /// A manifest by its digest (`key`).
+    struct ManifestByDigest: KeyedRead {
         static let name = "berth_manifest_by_digest"
         static let sql = """
             SELECT m.digest, m.media_type, m.content, m.subject, m.artifact_type FROM repository r
@@ -73,16 +58,7 @@ enum PostgresHotReads {
         typealias Row = ManifestRow
 
         var repository: String
-        var digest: String
-
-        func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 2)
-            bindings.append(repository)
-            bindings.append(digest)
-            return bindings
-        }
-
-        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+        var key: String
     }
 
     /// A page of tags in byte order after `last` (the column's collation is "C"): no row
@@ -112,6 +88,25 @@ enum PostgresHotReads {
 
         func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(String?.self) }
     }
+}
+
+/// A read bound to a repository name (`$1`) and one more text value (`$2`).
+protocol KeyedRead: PostgresPreparedStatement {
+    var repository: String { get }
+    var key: String { get }
+}
+
+extension KeyedRead {
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 2)
+        bindings.append(repository)
+        bindings.append(key)
+        return bindings
+    }
+}
+
+extension KeyedRead where Row == PostgresHotReads.ManifestRow {
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
 }
 
 extension AsyncSequence where Self: Sendable {

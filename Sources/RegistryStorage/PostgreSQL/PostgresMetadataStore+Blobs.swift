@@ -6,7 +6,7 @@ import RegistryCore
 /// bytes being placed (see ``GarbageCollector`` and ``PostgresMetadataStore/sweep(_:)``).
 extension PostgresMetadataStore {
     public func blobSize(_ digest: Digest, in repository: RepositoryName) async throws -> Int64? {
-        let read = PostgresHotReads.BlobSize(repository: repository.value, digest: digest.description)
+        let read = PostgresHotReads.BlobSize(repository: repository.value, key: digest.description)
         return try await statement { connection in
             try await connection.execute(read, logger: self.logger).rows().first
         }

@@ -95,11 +95,11 @@ extension PostgresMetadataStore {
             switch reference {
             case .tag(let tag):
                 try await connection.execute(
-                    PostgresHotReads.ManifestByTag(repository: repository.value, tag: tag.value), logger: self.logger
+                    PostgresHotReads.ManifestByTag(repository: repository.value, key: tag.value), logger: self.logger
                 ).rows().first
             case .digest(let digest):
                 try await connection.execute(
-                    PostgresHotReads.ManifestByDigest(repository: repository.value, digest: digest.description),
+                    PostgresHotReads.ManifestByDigest(repository: repository.value, key: digest.description),
                     logger: self.logger
                 ).rows().first
             }
