@@ -15,7 +15,9 @@ extension SQLiteSchema {
             try db.execute(
                 sql: "CREATE VIRTUAL TABLE repository_search USING fts5(name, content='repository', content_rowid='id', tokenize='trigram')"
             )
-        } catch {
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_ERROR {
+            // "no such module: fts5" or "no such tokenizer: trigram"; anything else (I/O, a
+            // full disk, a busy database) fails the migration as any other would.
             return
         }
         try db.execute(
