@@ -39,6 +39,7 @@ extension Format {
     /// before that; the exact time goes in the title. Nil is "never".
     static func when(_ date: Date?, now: Date = Date()) -> When {
         guard let date else { return .never }
+        let exactly = exact(date)
         let seconds = Int(now.timeIntervalSince(date))
         let text: String
         switch seconds {
@@ -46,8 +47,8 @@ extension Format {
         case ..<3600: text = "\(seconds / 60) min ago"
         case ..<86400: text = "\(seconds / 3600) h ago"
         case ..<(30 * 86400): text = seconds < 2 * 86400 ? "yesterday" : "\(seconds / 86400) days ago"
-        default: text = String(exact(date).prefix(10))
+        default: text = String(exactly.prefix(10))
         }
-        return When(text: text, exact: exact(date))
+        return When(text: text, exact: exactly)
     }
 }
