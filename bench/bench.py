@@ -87,6 +87,20 @@ def proc_status_kib(pid: int, key: str) -> int | None:
     return None
 
 
+def proc_status_kibs(pid: int, keys: tuple[str, ...]) -> dict[str, int]:
+    """Several fields of /proc/PID/status from one read (missing ones left out)."""
+    found = {}
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                key = line.split(":", 1)[0]
+                if key in keys:
+                    found[key] = int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return found
+
+
 def cpu_seconds(pid: int) -> float | None:
     """user + system CPU time of the process (threads included)."""
     try:
@@ -114,7 +128,10 @@ def cpu_share(before: list[int], after: list[int]) -> dict:
 
 class RssSampler(threading.Thread):
     """Polls VmRSS of every server every `interval` seconds; keeps the
-    maximum since the last `mark()` and over the whole run."""
+    maximum since the last `mark()` and over the whole run, and the maxima of
+    its two parts: anonymous memory (RssAnon: heaps, buffers, stacks) and
+    file pages (RssFile: the binary's and libraries' code, mapped by the kernel
+    in fault-around windows, shared and reclaimable)."""
 
     def __init__(self, pids: list[int], interval: float = 0.02):
         super().__init__(daemon=True)
@@ -123,17 +140,22 @@ class RssSampler(threading.Thread):
         self.lock = threading.Lock()
         self.phase_max = {p: 0 for p in pids}
         self.overall_max = {p: 0 for p in pids}
+        self.anon_max = {p: 0 for p in pids}
+        self.file_max = {p: 0 for p in pids}
         self.stopping = threading.Event()
 
     def run(self) -> None:
         while not self.stopping.is_set():
             for p in self.pids:
-                rss = proc_status_kib(p, "VmRSS")
+                status = proc_status_kibs(p, ("VmRSS", "RssAnon", "RssFile"))
+                rss = status.get("VmRSS")
                 if rss is None:
                     continue
                 with self.lock:
                     self.phase_max[p] = max(self.phase_max[p], rss)
                     self.overall_max[p] = max(self.overall_max[p], rss)
+                    self.anon_max[p] = max(self.anon_max[p], status.get("RssAnon", 0))
+                    self.file_max[p] = max(self.file_max[p], status.get("RssFile", 0))
             self.stopping.wait(self.interval)
 
     def mark(self) -> None:
@@ -156,6 +178,8 @@ class Server:
     upload_method: str = "?"
     cpu_start: float | None = None
     notes: list[str] = field(default_factory=list)
+    # VmHWM (MiB) after each phase, in order: which phase raised the peak.
+    hwm_after: dict[str, float] = field(default_factory=dict)
 
     @property
     def hostport(self) -> tuple[str, int]:
@@ -656,6 +680,14 @@ class Bench:
         except Exception as e:
             self.fail(keys, s, e)
 
+    def note_hwm(self, s: Server, phase: str) -> None:
+        """Logs the server's VmHWM after `phase`; VmHWM only grows, so the
+        first phase after which it jumps is the one that raised the peak."""
+        hwm = proc_status_kib(s.pid, "VmHWM")
+        if hwm is not None:
+            s.hwm_after[phase] = round(hwm / 1024, 1)
+            self.log(f"{s.name}: VmHWM after {phase}: {hwm / 1024:.1f} MiB")
+
     def phase_wrk(self, s: Server, small_layer: bytes) -> None:
         a = self.args
         specs = [
@@ -712,6 +744,7 @@ class Bench:
                 self.record(*keys[1], s, r["p99_ms"])
                 self.log(f"{s.name}: {label}: {r['rps']:.0f} req/s, p50 {r['p50_ms']:.2f} ms, "
                          f"p99 {r['p99_ms']:.2f} ms, errors {bad}")
+                self.note_hwm(s, key)
             except Exception as e:
                 self.fail(keys, s, e)
 
@@ -745,6 +778,7 @@ class Bench:
         for phase in phases:
             for s in self.servers:
                 phase(s)
+                self.note_hwm(s, phase.__name__.removeprefix("phase_"))
         small = os.urandom(1024)
         for s in self.servers:
             self.phase_wrk(s, small)
@@ -755,6 +789,10 @@ class Bench:
                         self.sampler.overall_max[s.pid] / 1024)
             self.record("rss_hwm", "peak RSS over the run (VmHWM)", "MiB", "lower", s,
                         hwm / 1024 if hwm is not None else None)
+            self.record("rss_anon_peak", "of which at most anonymous (polled RssAnon)", "MiB", "lower", s,
+                        self.sampler.anon_max[s.pid] / 1024)
+            self.record("rss_file_peak", "of which at most file pages (polled RssFile)", "MiB", "lower", s,
+                        self.sampler.file_max[s.pid] / 1024)
             cpu = cpu_seconds(s.pid)
             self.record("cpu_total", "server CPU time over the whole run", "s", "lower", s,
                         (cpu - s.cpu_start) if cpu is not None and s.cpu_start is not None else None)
@@ -825,7 +863,8 @@ class Bench:
         (self.out / "results.md").write_text("\n".join(md))
         (self.out / "results.json").write_text(json.dumps({
             "mode": self.args.mode,
-            "servers": [{"name": s.name, "url": s.url, "upload_method": s.upload_method, "notes": s.notes}
+            "servers": [{"name": s.name, "url": s.url, "upload_method": s.upload_method, "notes": s.notes,
+                         "vmhwm_mib_after_phase": s.hwm_after}
                         for s in self.servers],
             "metrics": [{"key": m.key, "label": m.label, "unit": m.unit, "better": m.better,
                          "values": m.values, "errors": m.errors} for m in self.metrics.values()],

@@ -207,3 +207,50 @@ def test_gc_and_fsck_against_postgres(tmp_path, pg_server, database):
         assert code == 0, result
     finally:
         reg.stop()
+
+
+def rss_anon_mib(pid: int) -> float:
+    """A process's anonymous resident memory (heaps, buffers, stacks) now, in MiB."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1]) / 1024
+    raise AssertionError("no RssAnon in /proc status")
+
+
+# postgres-nio arms a timer each time a connection goes back to its pool idle (a keep-alive
+# every 30 s, and an idle timeout for connections beyond maxidle) and cancels it when the
+# connection is leased again; a cancelled Task.sleep keeps about 0.8 KiB until the time it was
+# set for. With keep-alives on and the configured 1 m idle time, every read left that much
+# behind for a minute. Berth turns keep-alives off and caps the idle time at 5 s.
+TIMER_KIB_PER_READ = 0.8
+
+
+def test_memory_stays_flat_under_a_steady_read_load(tmp_path, pg_server, database):
+    migrate(tmp_path, pg_server, database)
+    reg = pg_registry(tmp_path, pg_server, database)
+    try:
+        make_image(reg, "load/app", tag="v1")
+        duration, settle = 30, 12
+        load = subprocess.Popen(["wrk", "-t1", "-c8", f"-d{duration}s", f"{reg.url}/v2/load/app/tags/list"],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            # Past the longest timer Berth lets the pool arm, memory has reached its level.
+            time.sleep(settle)
+            settled = rss_anon_mib(reg.proc.pid)
+            output, _ = load.communicate(timeout=duration + 60)
+        finally:
+            if load.poll() is None:
+                load.kill()
+                load.wait()
+        after = rss_anon_mib(reg.proc.pid)
+        total = int(output.split(" requests in ")[0].split()[-1])
+        assert "Non-2xx" not in output and "Socket errors" not in output, output
+        in_window = total * (duration - settle) / duration
+        # Enough reads that the timers' old cost would show: at least 6 MiB.
+        assert in_window * TIMER_KIB_PER_READ / 1024 >= 6, f"only {total} reads in {duration} s:\n{output}"
+        assert after - settled < 3, (
+            f"anonymous memory grew {after - settled:.1f} MiB over {in_window:.0f} reads "
+            f"after the first {settle} s ({settled:.1f} -> {after:.1f} MiB)")
+    finally:
+        reg.stop()

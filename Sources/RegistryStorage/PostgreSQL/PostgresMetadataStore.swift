@@ -192,7 +192,7 @@ public final class PostgresMetadataStore: Sendable {
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask { try await body() }
             group.addTask {
-                try await Task.sleep(for: deadline)
+                try await EventLoopTimer.sleep(for: deadline)
                 return nil
             }
             defer { group.cancelAll() }
