@@ -39,6 +39,12 @@ wait_for() { # seconds, description, command...
 }
 
 start() {
+  # With "4GiB" the OSD here filled after well under 1 GiB of objects ("full status failsafe
+  # engaged"), refused writes, and RGW left requests hanging. Take bytes only.
+  if [[ -n ${S3_MEMSTORE_BYTES:-} && ! $S3_MEMSTORE_BYTES =~ ^[0-9]+$ ]]; then
+    echo "s3-server: S3_MEMSTORE_BYTES must be a number of bytes (4 GiB is 4294967296), not '$S3_MEMSTORE_BYTES'" >&2
+    exit 2
+  fi
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
   stop
