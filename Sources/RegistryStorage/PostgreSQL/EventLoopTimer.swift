@@ -6,11 +6,12 @@ import Synchronization
 ///
 /// Why not `Task.sleep`: a sleep that is cancelled returns at once, but its timer stays queued
 /// in the concurrency runtime's global executor until the time it was set for, and keeps the
-/// memory of the task that slept (about 1.7 KiB) until then. A deadline raced against every
-/// database read piles those up: at 4,000 requests a second with a 60 s deadline, registryd's
-/// anonymous memory grew from 5 to 82 MiB over ten seconds of HEAD requests on PostgreSQL, and
-/// to 54 MiB with a 5 s deadline. A NIO scheduled task is taken off its event loop's queue, and
-/// freed, when it is cancelled.
+/// memory of the task that slept (about 0.8 KiB, by heaptrack) until then. A deadline raced
+/// against every database read piles those up: over ten seconds of HEAD requests on PostgreSQL
+/// at 4,000 a second, registryd's anonymous memory reached 82 MiB with a 60 s deadline and
+/// 54 MiB with a 5 s one; on this timer, 44-50 MiB with either (the rest was postgres-nio's own
+/// pool timers: see `PostgresConnectionSettings.longestIdleTime`). A NIO scheduled task is
+/// taken off its event loop's queue, and freed, when it is cancelled.
 enum EventLoopTimer {
     /// Returns once `duration` passed; throws `CancellationError` as soon as the calling task
     /// is cancelled, after cancelling the scheduled task.
