@@ -16,7 +16,7 @@ import requests
 from helpers import (OCI_MANIFEST, assert_error, assert_status, describe, get_blob, get_manifest, http,
                      image_manifest, make_image, push_blob, put_manifest, sha256, tags_of)
 from postgres import pg_server, start_server, stop_server  # noqa: F401  (fixture)
-from registry import RegistryProcess, default_config, free_port, registryd_binary
+from registry import RegistryProcess, anon_rss_mib, default_config, free_port, registryd_binary
 from registryctl import fsck, gc, registryctl
 
 
@@ -209,15 +209,6 @@ def test_gc_and_fsck_against_postgres(tmp_path, pg_server, database):
         reg.stop()
 
 
-def rss_anon_mib(pid: int) -> float:
-    """A process's anonymous resident memory (heaps, buffers, stacks) now, in MiB."""
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("RssAnon:"):
-                return int(line.split()[1]) / 1024
-    raise AssertionError("no RssAnon in /proc status")
-
-
 # postgres-nio arms a timer each time a connection goes back to its pool idle (a keep-alive
 # every 30 s, and an idle timeout for connections beyond maxidle) and cancels it when the
 # connection is leased again; a cancelled Task.sleep keeps about 0.8 KiB until the time it was
@@ -237,13 +228,13 @@ def test_memory_stays_flat_under_a_steady_read_load(tmp_path, pg_server, databas
         try:
             # Past the longest timer Berth lets the pool arm, memory has reached its level.
             time.sleep(settle)
-            settled = rss_anon_mib(reg.proc.pid)
+            settled = anon_rss_mib(reg.proc.pid)
             output, _ = load.communicate(timeout=duration + 60)
         finally:
             if load.poll() is None:
                 load.kill()
                 load.wait()
-        after = rss_anon_mib(reg.proc.pid)
+        after = anon_rss_mib(reg.proc.pid)
         total = int(output.split(" requests in ")[0].split()[-1])
         assert "Non-2xx" not in output and "Socket errors" not in output, output
         in_window = total * (duration - settle) / duration

@@ -24,13 +24,23 @@ def registryd_binary() -> str:
     return os.environ.get("REGISTRYD_BIN", str(REPO_ROOT / ".build" / "debug" / "registryd"))
 
 
-def peak_rss_mib(pid: int) -> float:
-    """A process's peak resident memory so far (VmHWM), in MiB."""
+def status_mib(pid: int, field: str) -> float:
+    """A memory figure of /proc/PID/status (VmHWM, RssAnon, ...), in MiB."""
     with open(f"/proc/{pid}/status") as status:
         for line in status:
-            if line.startswith("VmHWM:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
-    raise AssertionError("no VmHWM in /proc status")
+    raise AssertionError(f"no {field} in /proc status")
+
+
+def peak_rss_mib(pid: int) -> float:
+    """A process's peak resident memory so far (VmHWM), in MiB."""
+    return status_mib(pid, "VmHWM")
+
+
+def anon_rss_mib(pid: int) -> float:
+    """A process's anonymous resident memory (heaps, buffers, stacks) now, in MiB."""
+    return status_mib(pid, "RssAnon")
 
 
 def free_port() -> int:
