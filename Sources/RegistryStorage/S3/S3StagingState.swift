@@ -1,9 +1,9 @@
 import Foundation
 import S3Client
 
-/// Where an upload's bytes are in the bucket: the parts of an S3 multipart upload, in order,
-/// then a tail object holding the bytes after them that are too few for a part (S3 refuses
-/// parts under 5 MiB except the last). Kept as ``StagedUpload/location`` in the metadata
+/// Where an upload's bytes are in the bucket: the parts of an S3 multipart upload, in order
+/// (each of at least 5 MiB and at most `chunksize`), then a tail object holding the bytes
+/// after them that are too few for a part (S3 refuses parts under 5 MiB except the last). Kept as ``StagedUpload/location`` in the metadata
 /// store, so any server continues the upload from it.
 ///
 /// Invariant: the upload's size is the parts' sizes plus the tail's.
