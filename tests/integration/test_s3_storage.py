@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 
 import pytest
 import requests
@@ -32,24 +33,30 @@ def fetch_blob(reg, name: str, digest: str) -> bytes:
     return resp.content
 
 
-def s3_registry(tmp_path, s3, *, redirect: bool = True, root: str = "", name: str = "registry") -> RegistryProcess:
+def s3_registry(tmp_path, s3, *, redirect: bool = True, root: str = "", name: str = "registry",
+                chunksize: int = 5 * MiB) -> RegistryProcess:
     bucket = s3.make_bucket()
-    port = free_port()
+    port, debug_port = free_port(), free_port()
     config = f"""version: 0.1
 log:
   level: info
 storage:
   filesystem:
     rootdirectory: {tmp_path / name / 'data'}
-{s3.config(bucket, redirect=redirect, root=root)}  delete:
+{s3.config(bucket, redirect=redirect, root=root, chunksize=chunksize)}  delete:
     enabled: true
 http:
   addr: 127.0.0.1:{port}
   headers:
     X-Content-Type-Options: [nosniff]
+  debug:
+    addr: 127.0.0.1:{debug_port}
+    prometheus:
+      enabled: true
 """
     server = RegistryProcess(tmp_path / name, config_text=config)
     server.port = port
+    server.debug_port = debug_port
     server.bucket = bucket
     return server.start()
 
@@ -113,6 +120,77 @@ def test_chunked_uploads_of_every_shape(s3_reg, s3_server, chunks):
     assert fetch_blob(s3_reg, "team/app", digest) == data
     assert s3_server.keys(s3_reg.bucket) == [blob_key(digest)]
     assert s3_server.multipart_uploads(s3_reg.bucket) == []
+
+
+def s3_gets(reg) -> int:
+    """How many GET Object requests registryd sent to the bucket so far."""
+    metrics = requests.get(f"http://127.0.0.1:{reg.debug_port}/metrics", timeout=10).text
+    pattern = r'^registry_s3_requests_total\{operation="get_object",status="[^"]*"\} (\S+)$'
+    return int(sum(float(m.group(1)) for m in re.finditer(pattern, metrics, re.M)))
+
+
+def test_small_blobs_are_read_from_the_bucket_once_and_404_after_gc(tmp_path, s3_server):
+    server = s3_registry(tmp_path, s3_server, redirect=False)
+    try:
+        small, large = os.urandom(1024), os.urandom(3 * MiB)
+        small_digest = push_blob(server, "team/app", small)
+        large_digest = push_blob(server, "team/app", large)
+        before = s3_gets(server)
+        for _ in range(3):
+            assert fetch_blob(server, "team/app", small_digest) == small
+        assert s3_gets(server) == before + 1, "a small blob was read from the bucket more than once"
+        ranged = requests.get(f"{server.url}/v2/team/app/blobs/{small_digest}",
+                              headers={"Range": "bytes=100-199"}, timeout=30)
+        assert ranged.status_code == 206, describe(ranged)
+        assert ranged.content == small[100:200]
+        # A short range at the start of a large blob: the first 64 KiB, not cached.
+        for _ in range(2):
+            ranged = requests.get(f"{server.url}/v2/team/app/blobs/{large_digest}",
+                                  headers={"Range": "bytes=0-999"}, timeout=30)
+            assert ranged.status_code == 206, describe(ranged)
+            assert ranged.content == large[:1000]
+        assert fetch_blob(server, "team/app", large_digest) == large
+        assert s3_gets(server) == before + 4
+        # Unlinked and collected: 404 at once, although this node still holds the bytes.
+        assert_status(http("DELETE", server, f"/v2/team/app/blobs/{small_digest}"), 202)
+        gc(server.config_path, "--grace", "0s")
+        assert blob_key(small_digest) not in s3_server.keys(server.bucket)
+        assert_error(requests.get(f"{server.url}/v2/team/app/blobs/{small_digest}", timeout=30), 404, "BLOB_UNKNOWN")
+        # Pushed again, it is served again.
+        assert push_blob(server, "team/app", small) == small_digest
+        assert fetch_blob(server, "team/app", small_digest) == small
+    finally:
+        server.stop()
+
+
+def test_patches_of_at_least_5_mib_go_up_as_parts_of_their_own(tmp_path, s3_server):
+    """With Distribution's default 10 MiB chunksize, each 8 MiB PATCH is one S3 part: no tail
+    object is written (and read back and written again by the next PATCH), and an upload made
+    only of such parts resumes after kill -9 and completes."""
+    server = s3_registry(tmp_path, s3_server, chunksize=10 * MiB)
+    try:
+        chunks = [os.urandom(8 * MiB), os.urandom(8 * MiB), os.urandom(6 * MiB)]
+        data = b"".join(chunks)
+        loc = location_path(start_upload(server, "team/app"))
+        for chunk in chunks[:2]:
+            resp = http("PATCH", server, loc, data=chunk, headers={"Content-Type": "application/octet-stream"})
+            assert_status(resp, 202)
+            loc = location_path(resp)
+            assert s3_server.keys(server.bucket) == [], "a PATCH of 8 MiB left a tail object"
+        assert len(s3_server.multipart_uploads(server.bucket)) == 1
+        server.kill()
+        server.start()
+        status = http("GET", server, loc)
+        assert_status(status, 204)
+        assert status.headers["Range"] == f"0-{16 * MiB - 1}"
+        resp = http("PUT", server, with_digest(loc, sha256(data)), data=chunks[2],
+                    headers={"Content-Type": "application/octet-stream"})
+        assert_status(resp, 201)
+        assert fetch_blob(server, "team/app", sha256(data)) == data
+        assert s3_server.keys(server.bucket) == [blob_key(sha256(data))]
+        assert s3_server.multipart_uploads(server.bucket) == []
+    finally:
+        server.stop()
 
 
 def test_an_upload_survives_kill_9_between_chunks(s3_reg, s3_server):

@@ -21,6 +21,8 @@ public final class S3BlobStore: BlobStore {
     let redirectExpiry: Duration = .seconds(20 * 60)
     /// Where a part on its way to the bucket waits until it is full (``S3PartSpool``).
     let spoolDirectory: String
+    /// Small blobs read before, so that reading one again needs no S3 request.
+    let smallBlobs = S3SmallBlobCache()
 
     /// One HTTP client per process (for each TLS setting), never shut down: stores are opened
     /// by registryd once and by tests many times, and a client must outlive every request.
@@ -91,6 +93,12 @@ public final class S3BlobStore: BlobStore {
             if range.isEmpty {
                 return try await s3.headObject(key: key(of: digest)) == nil ? nil : S3BlobReader(body: nil)
             }
+            if range.upperBound <= S3SmallBlobCache.readSize, let head = try await smallBlobHead(digest) {
+                guard let slice = head.getSlice(at: Int(range.lowerBound), length: range.count) else {
+                    throw S3StoreFailure(.failed, "S3 store: \(key(of: digest)) is shorter than \(range.upperBound) bytes")
+                }
+                return BufferedBlobReader(bytes: slice)
+            }
             do {
                 let object = try await s3.getObject(key: key(of: digest), range: range.lowerBound...(range.upperBound - 1))
                 return S3BlobReader(body: object.body)
@@ -98,6 +106,21 @@ public final class S3BlobStore: BlobStore {
                 return nil
             }
         }
+    }
+
+    /// The blob's first ``S3SmallBlobCache/readSize`` bytes: all of it when it is shorter, and
+    /// then cached. Nil when the blob is missing.
+    private func smallBlobHead(_ digest: Digest) async throws -> ByteBuffer? {
+        if let cached = smallBlobs.bytes(of: digest) { return cached }
+        let head: ByteBuffer
+        do {
+            let object = try await s3.getObject(key: key(of: digest), range: 0...Int64(S3SmallBlobCache.readSize - 1))
+            head = try await object.body.collect(upTo: S3SmallBlobCache.readSize)
+        } catch let error as S3Error where error.isNotFound {
+            return nil
+        }
+        smallBlobs.insert(head, as: digest)
+        return head
     }
 
     public func redirectURL(for digest: Digest, method: BlobRedirectMethod) async throws -> String? {
@@ -112,6 +135,7 @@ public final class S3BlobStore: BlobStore {
 
     public func delete(_ digests: [Digest]) async throws {
         try await storageCall("deleting blobs") {
+            smallBlobs.remove(digests)
             let failures = try await s3.deleteObjects(keys: digests.map(key(of:)))
             if let (key, failure) = failures.first {
                 throw S3StoreFailure(failure, doing: "deleting \(key)")
@@ -133,6 +157,7 @@ public final class S3BlobStore: BlobStore {
 
     public func quarantine(_ digest: Digest) async throws {
         try await storageCall("quarantining \(digest)") {
+            smallBlobs.remove([digest])
             let destination = root + "berth/quarantine/\(digest.algorithm.rawValue)/\(digest.hex)"
             try await move(from: key(of: digest), to: destination, size: try await s3.headObject(key: key(of: digest))?.size)
         }
