@@ -33,6 +33,7 @@ public final class PostgresMetadataStore: Sendable {
     private let running: Task<Void, Never>
     /// How long a request-path operation may wait for the database.
     let requestDeadline: Duration
+    private let deadlines = RequestDeadlines()
     /// A description for log lines: host, port, database, user; never the password.
     public let description: String
 
@@ -188,18 +189,10 @@ public final class PostgresMetadataStore: Sendable {
 
     /// Runs `body`, or fails as temporarily unavailable once ``requestDeadline`` passed.
     private func withDeadline<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        let deadline = requestDeadline
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await EventLoopTimer.sleep(for: deadline)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let value = first else {
-                throw PostgresFailure(.temporarilyUnavailable, "the database did not answer within \(deadline)")
-            }
-            return value
+        do {
+            return try await deadlines.run(within: requestDeadline, body)
+        } catch is RequestDeadlines.Passed {
+            throw PostgresFailure(.temporarilyUnavailable, "the database did not answer within \(requestDeadline)")
         }
     }
 
