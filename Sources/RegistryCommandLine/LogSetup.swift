@@ -15,7 +15,7 @@ public enum LogSetup {
         let json = settings.formatter == .json
         LoggingSystem.bootstrap { label in
             var handler: any LogHandler =
-                json ? JSONLogHandler(label: label) : StreamLogHandler.standardOutput(label: label)
+                json ? JSONLogHandler(label: label) : DeferredMetadataLogHandler(StreamLogHandler.standardOutput(label: label))
             handler.logLevel = level
             return handler
         }
