@@ -1,5 +1,10 @@
 #define _GNU_SOURCE
+#include <stdio.h>
+#include <string.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
 #if defined(__GLIBC__) || defined(__linux__)
 #include <malloc.h>
 #endif
@@ -20,6 +25,28 @@ int system_extras_set_mmap_threshold(int bytes) {
     return mallopt(M_MMAP_THRESHOLD, bytes);
 #else
     (void)bytes;
+    return 0;
+#endif
+}
+
+int system_extras_release_code_pages(void) {
+#ifdef __linux__
+    FILE *maps = fopen("/proc/self/maps", "r");
+    if (maps == NULL) return -1;
+    char line[4096];
+    int released = 0;
+    while (fgets(line, sizeof line, maps) != NULL) {
+        unsigned long start, end, offset, inode;
+        char perms[5], device[32];
+        if (sscanf(line, "%lx-%lx %4s %lx %31s %lu", &start, &end, perms, &offset, device, &inode) != 6) continue;
+        // Only code: file-backed ("r-xp"). Anonymous memory, the vDSO (no inode) and anything
+        // writable now or before (data, relocated constants: "r--p" after RELRO) keep their pages.
+        if (inode == 0 || strcmp(perms, "r-xp") != 0) continue;
+        if (madvise((void *)start, (size_t)(end - start), MADV_DONTNEED) == 0) released++;
+    }
+    fclose(maps);
+    return released;
+#else
     return 0;
 #endif
 }

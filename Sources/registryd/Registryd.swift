@@ -24,6 +24,13 @@ struct Registryd: AsyncParsableCommand {
 
     func run() async throws {
         AllocatorSetup.tune()
+        // Once now, so that the peak while starting stays low, and once when started.
+        CodePages.releaseMapped()
+        let release = Task {
+            try await Task.sleep(for: CodePages.afterStartup)
+            CodePages.releaseMapped()
+        }
+        defer { release.cancel() }
         let loaded: ConfigurationLoader.Result
         do {
             loaded = try ConfigurationFile.load(path: config)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
+import time
 
 import requests
 
-from registry import peak_rss_mib
+from registry import peak_rss_mib, status_mib
 
 MIB = 1024 * 1024
 BLOB_MIB = 384
@@ -58,3 +59,20 @@ def test_large_blob_streams_in_flat_memory(registry):
         for chunk in reply.iter_content(4 * MIB):
             check.update(chunk)
     assert "sha256:" + check.hexdigest() == digest
+
+
+def test_code_pages_only_starting_up_ran_are_given_back(registry):
+    """registryd drops its mapped code pages once started (CodePages.afterStartup, 5 s): an
+    idle server's file-backed memory falls, and serving brings back only what it runs."""
+    pid = registry.proc.pid
+    started = status_mib(pid, "RssFile")
+    deadline = time.monotonic() + 30
+    while status_mib(pid, "RssFile") > started - 8 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    released = status_mib(pid, "RssFile")
+    assert released <= started - 8, f"code pages after start: {started:.1f} MiB, 30 s later {released:.1f} MiB"
+    for _ in range(50):
+        assert requests.get(f"{registry.url}/v2/", timeout=10).status_code == 200
+        assert requests.get(f"{registry.url}/v2/team/app/tags/list", timeout=10).status_code == 404
+    assert registry.proc.poll() is None
+    assert status_mib(pid, "RssFile") < started, "serving mapped back every page starting up had"

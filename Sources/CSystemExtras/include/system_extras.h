@@ -10,4 +10,10 @@ int system_extras_syncfs(int fd);
 /// (and always 0 where the C library is not glibc).
 int system_extras_set_mmap_threshold(int bytes);
 
+/// madvise(MADV_DONTNEED) on every private, executable, not writable file mapping of the
+/// process (the code of the executable and of its libraries): those pages are never
+/// written, so the kernel drops them and maps each again from the page cache when it next
+/// runs. Returns the number of mappings released, or -1 when /proc/self/maps cannot be read.
+int system_extras_release_code_pages(void);
+
 #endif
