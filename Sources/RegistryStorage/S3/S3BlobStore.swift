@@ -94,7 +94,7 @@ public final class S3BlobStore: BlobStore {
                 return try await s3.headObject(key: key(of: digest)) == nil ? nil : S3BlobReader(body: nil)
             }
             if range.upperBound <= S3SmallBlobCache.readSize, let head = try await smallBlobHead(digest) {
-                guard let slice = head.getSlice(at: Int(range.lowerBound), length: range.count) else {
+                guard let slice = head.getSlice(at: head.readerIndex + Int(range.lowerBound), length: range.count) else {
                     throw S3StoreFailure(.failed, "S3 store: \(key(of: digest)) is shorter than \(range.upperBound) bytes")
                 }
                 return BufferedBlobReader(bytes: slice)
