@@ -7,9 +7,16 @@ Measures, for Berth (`berth.mirrors`) and Distribution (`proxy.remoteurl`), side
   upstream and streams to the client), against pulling it straight from the upstream;
 - the second pull of the same blob (from the cache);
 - HEAD blob and GET manifest (by digest) rates of cached content with wrk;
-- the peak RSS of each mirror process over the run (VmHWM).
+- the peak RSS of each mirror process over the run (VmHWM);
+- with `--link-mbit` (as root, with iproute2): the first pull again from a second upstream in a
+  network namespace behind a veth pair whose egress is shaped to that rate (a `tbf` qdisc), as an
+  upstream across a real network link is. On loopback the upstream sends at page-cache speed and
+  the first pull is bounded by the mirror's own hashing and writing on the same two cores; across
+  a link slower than that, streaming while writing should make the first pull as fast as a
+  direct pull.
 
 Usage: bench/mirror.py [--registryd BIN] [--reference docker-registry] [--big-mib 1024]
+                       [--link-mbit 1000,2500,5000] [--link-mib 512]
 Writes bench/out/mirror.json and prints a table. Needs curl, wrk and ab (apache2-utils). Not a test: it fails only
 when a measurement cannot be made.
 """
@@ -39,8 +46,9 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, name: str, argv: list[str], port: int, workdir: Path, env: dict | None = None):
-        self.name, self.port, self.workdir = name, port, workdir
+    def __init__(self, name: str, argv: list[str], port: int, workdir: Path, env: dict | None = None,
+                 host: str = "127.0.0.1"):
+        self.name, self.port, self.workdir, self.host = name, port, workdir, host
         self.log = open(workdir / f"{name}.log", "ab")
         self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT, env=env or dict(os.environ))
         deadline = time.time() + 30
@@ -56,7 +64,7 @@ class Server:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def peak_rss_mib(self) -> float:
         with open(f"/proc/{self.proc.pid}/status") as f:
@@ -75,9 +83,57 @@ class Server:
                 self.proc.wait()
 
 
-def config(root: Path, port: int, extra: str) -> str:
+class ShapedLink:
+    """A network namespace joined to the host by a veth pair; what leaves the namespace is shaped
+    to a rate by a token bucket filter, like an upstream on the far side of a network link."""
+
+    def __init__(self):
+        tag = f"{os.getpid() % 10000}"
+        self.name, self.host_if, self.ns_if = f"berthlink{tag}", f"bhl{tag}", f"bnl{tag}"
+        third = os.getpid() % 250 + 1
+        self.host_addr, self.ns_addr = f"10.213.{third}.1", f"10.213.{third}.2"
+
+    @staticmethod
+    def available() -> bool:
+        return os.geteuid() == 0 and shutil.which("ip") is not None and shutil.which("tc") is not None
+
+    def ip(self, *args: str) -> None:
+        subprocess.run(["ip", *args], check=True, capture_output=True)
+
+    def create(self) -> None:
+        self.ip("netns", "add", self.name)
+        self.ip("link", "add", self.host_if, "type", "veth", "peer", "name", self.ns_if)
+        self.ip("link", "set", self.ns_if, "netns", self.name)
+        self.ip("addr", "add", f"{self.host_addr}/30", "dev", self.host_if)
+        self.ip("link", "set", self.host_if, "up")
+        self.ip("-n", self.name, "addr", "add", f"{self.ns_addr}/30", "dev", self.ns_if)
+        self.ip("-n", self.name, "link", "set", self.ns_if, "up")
+        self.ip("-n", self.name, "link", "set", "lo", "up")
+
+    def shape(self, mbit: int) -> None:
+        """Egress of the namespace (upstream to mirror) at `mbit`, with a 1 MB bucket."""
+        subprocess.run(["ip", "netns", "exec", self.name, "tc", "qdisc", "replace", "dev", self.ns_if, "root",
+                        "tbf", "rate", f"{mbit}mbit", "burst", "1mb", "latency", "50ms"],
+                       check=True, capture_output=True)
+
+    def exec_prefix(self) -> list[str]:
+        return ["ip", "netns", "exec", self.name]
+
+    def delete(self) -> None:
+        subprocess.run(["ip", "netns", "del", self.name], capture_output=True)
+        subprocess.run(["ip", "link", "del", self.host_if], capture_output=True)
+
+
+def random_file(path: Path, mib: int) -> Path:
+    with open(path, "wb") as f:
+        for _ in range(mib):
+            f.write(os.urandom(1 << 20))
+    return path
+
+
+def config(root: Path, port: int, extra: str, host: str = "127.0.0.1") -> str:
     return (f"version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n"
-            f"    rootdirectory: {root}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n{extra}")
+            f"    rootdirectory: {root}\n  delete:\n    enabled: true\nhttp:\n  addr: {host}:{port}\n{extra}")
 
 
 def request(method: str, url: str, data=None, headers=None):
@@ -94,7 +150,7 @@ def push_image(upstream: Server, name: str, big: Path) -> tuple[str, str]:
             hasher.update(chunk)
     digest = "sha256:" + hasher.hexdigest()
     import http.client
-    conn = http.client.HTTPConnection("127.0.0.1", upstream.port, timeout=600)
+    conn = http.client.HTTPConnection(upstream.host, upstream.port, timeout=600)
     with open(big, "rb") as body:  # streamed from the file, not held in memory
         conn.request("POST", f"/v2/{name}/blobs/uploads/?digest={digest}", body=body,
                      headers={"Content-Type": "application/octet-stream", "Content-Length": str(big.stat().st_size)})
@@ -160,17 +216,19 @@ def main() -> int:
     parser.add_argument("--reference", default="docker-registry")
     parser.add_argument("--big-mib", type=int, default=1024)
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--link-mbit", default="1000,2500,5000",
+                        help="rates of the shaped upstream link, comma-separated; empty for none")
+    parser.add_argument("--link-mib", type=int, default=512, help="blob size for the shaped-link pulls")
     args = parser.parse_args()
+    link_rates = [int(r) for r in args.link_mbit.split(",") if r.strip()]
     for tool in ("curl", "wrk", "ab", args.reference):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is not installed")
     work = Path(tempfile.mkdtemp(prefix="berth-mirror-bench-"))
     servers: list[Server] = []
+    link: ShapedLink | None = None
     try:
-        big = work / "big.bin"
-        with open(big, "wb") as f:
-            for _ in range(args.big_mib):
-                f.write(os.urandom(1 << 20))
+        big = random_file(work / "big.bin", args.big_mib)
         size = big.stat().st_size
         up_port, berth_port, ref_port = free_port(), free_port(), free_port()
         (work / "up.yml").write_text(config(work / "up", up_port, ""))
@@ -204,6 +262,14 @@ def main() -> int:
                 f"{server.url}{paths[name]}/manifests/{manifest_digest}", args.seconds, accept)
             results[f"{name}_peak_rss_mib"] = server.peak_rss_mib()
 
+        if link_rates and not ShapedLink.available():
+            print("shaped-link pulls skipped: they need root, ip and tc", file=sys.stderr)
+            link_rates = []
+        if link_rates:
+            link = ShapedLink()
+            link.create()
+            results["link"] = shaped_link_pulls(args, link, link_rates, work, env, servers)
+
         rows = [
             ("first pull through the mirror, MB/s", "first_mbps"),
             ("cached pull, MB/s", "cached_mbps"),
@@ -219,6 +285,13 @@ def main() -> int:
             print(f"| {label} | {b:,.0f} | {r:,.0f} | {ratio} |")
         print(f"| first pull vs direct from the upstream | {results['berth_first_mbps'] / results['direct_mbps']:.2f}x "
               f"| {results['reference_first_mbps'] / results['direct_mbps']:.2f}x | |")
+        for row in results.get("link", []):
+            print(f"| first pull over a {row['mbit']:,} Mbit/s link ({args.link_mib} MiB): direct "
+                  f"{row['direct_mbps']:,.0f} MB/s | {row['berth_first_mbps']:,.0f} MB/s, "
+                  f"{row['berth_first_mbps'] / row['direct_mbps']:.2f}x of direct | "
+                  f"{row['reference_first_mbps']:,.0f} MB/s, "
+                  f"{row['reference_first_mbps'] / row['direct_mbps']:.2f}x of direct | "
+                  f"{row['berth_first_mbps'] / row['reference_first_mbps']:.2f}x |")
         out = HERE / "out"
         out.mkdir(exist_ok=True)
         (out / "mirror.json").write_text(json.dumps(results, indent=2))
@@ -226,7 +299,44 @@ def main() -> int:
     finally:
         for server in servers:
             server.stop()
+        if link is not None:
+            link.delete()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def shaped_link_pulls(args, link: ShapedLink, rates: list[int], work: Path, env: dict,
+                      servers: list[Server]) -> list[dict]:
+    """For each rate: a fresh image on the upstream behind the link, pulled once straight from
+    it and once through each mirror (nothing cached yet), the link shaped to that rate."""
+    port = free_port()
+    (work / "far.yml").write_text(config(work / "far", port, "", host=link.ns_addr))
+    far = Server("far-upstream", link.exec_prefix() + [args.registryd, "--config", str(work / "far.yml")],
+                 port, work, host=link.ns_addr)
+    servers.append(far)
+    berth_port, ref_port = free_port(), free_port()
+    (work / "berth-far.yml").write_text(config(
+        work / "berth-far", berth_port, f"berth:\n  mirrors:\n    - prefix: far\n      url: {far.url}\n"))
+    berth = Server("berth-far", [args.registryd, "--config", str(work / "berth-far.yml")], berth_port, work)
+    (work / "ref-far.yml").write_text(config(work / "ref-far", ref_port, f"proxy:\n  remoteurl: {far.url}\n"))
+    reference = Server("reference-far", [shutil.which(args.reference), "serve", str(work / "ref-far.yml")],
+                       ref_port, work, env)
+    servers += [berth, reference]
+    accept = "application/vnd.oci.image.manifest.v1+json"
+    rows = []
+    for mbit in rates:
+        name = f"library/link{mbit}"
+        blob = random_file(work / "link.bin", args.link_mib)
+        size = blob.stat().st_size
+        link.shape(100_000)  # pushing is not what is measured
+        _, layer = push_image(far, name, blob)
+        blob.unlink()
+        link.shape(mbit)
+        row = {"mbit": mbit, "direct_mbps": download_mbps(f"{far.url}/v2/{name}/blobs/{layer}", size)}
+        for label, server, path in (("berth", berth, f"/v2/far/{name}"), ("reference", reference, f"/v2/{name}")):
+            request("GET", f"{server.url}{path}/manifests/v1", headers={"Accept": accept})
+            row[f"{label}_first_mbps"] = download_mbps(f"{server.url}{path}/blobs/{layer}", size)
+        rows.append(row)
+    return rows
 
 
 if __name__ == "__main__":
