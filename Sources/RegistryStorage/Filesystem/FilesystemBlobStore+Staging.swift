@@ -43,7 +43,7 @@ extension FilesystemBlobStore {
         // a part is often a slice of a much larger buffer (TLS decrypts a whole read burst
         // into one), and holding a chunk's worth of slices would hold all of those. The buffer
         // is written out before a part that does not fit, so it never grows past a chunk.
-        var gathered = ByteBufferAllocator().buffer(capacity: chunkSize)
+        var gathered = ByteBufferAllocator().buffer(capacity: gatherSize)
         var fileOffset = offset
         do {
             for try await buffer in body {
@@ -57,8 +57,8 @@ extension FilesystemBlobStore {
                     fileOffset += Int64(gathered.readableBytes)
                     gathered.clear()
                 }
-                if gathered.readableBytes == 0, buffer.readableBytes >= chunkSize {
-                    // A part as large as a chunk goes to the file as it is.
+                if gathered.readableBytes == 0, buffer.readableBytes >= gatherSize {
+                    // A part as large as the buffer goes to the file as it is.
                     try await write(buffer, fd: fd, at: fileOffset, path: path)
                     fileOffset += Int64(buffer.readableBytes)
                     continue

@@ -11,8 +11,14 @@ import RegistryCore
 public struct FilesystemBlobStore: BlobStore {
     public let root: String
     let threadPool: NIOThreadPool
-    /// Bytes gathered before one write call, and the size of one read.
+    /// The size of one read of a blob or staging file.
     let chunkSize = 1 << 20
+    /// Bytes of an upload's body gathered before one write call. An upload holds one such
+    /// buffer for as long as it runs, so this is what each concurrent upload costs. Measured
+    /// with eight parallel 64 MiB uploads: 256 KiB against 1 MiB took the peak RSS from
+    /// 48–50 to 39–41 MiB (anonymous memory 22–27 → 14–16 MiB) at the same speed, and a 1 GiB
+    /// upload ran at the same speed (the page cache absorbs the smaller writes).
+    let gatherSize = 256 << 10
 
     public init(root: String, threadPool: NIOThreadPool = .singleton) throws {
         self.root = root
