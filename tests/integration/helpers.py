@@ -10,6 +10,7 @@ import hashlib
 import itertools
 import json
 import os
+import re
 import secrets
 import time
 from pathlib import Path
@@ -329,3 +330,42 @@ def shared(tmp_path_factory):
     server = RegistryProcess(tmp_path_factory.mktemp("shared")).start()
     yield server
     server.stop()
+
+
+# --------------------------------------------------------------------------- Prometheus metrics
+
+def scrape_metrics(port: int) -> str:
+    """The Prometheus text that registryd's debug server (`http.debug`) exposes on `port`."""
+    resp = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10)
+    assert resp.status_code == 200, resp.text
+    return resp.text
+
+
+def prometheus_samples(text: str) -> dict[str, float]:
+    """Prometheus text as {'name{labels}': value}, comments left out."""
+    samples = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            key, value = line.rsplit(" ", 1)
+            samples[key] = float(value)
+    return samples
+
+
+_SAMPLE_KEY = re.compile(r"([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?")
+_LABEL = re.compile(r'(\w+)="([^"]*)"')
+
+
+def metric_sum(samples: str | dict[str, float], name: str, **labels: str) -> float:
+    """The sum of metric `name` over its samples whose labels include `labels` (all of them
+    when none are given), from Prometheus text or from ``prometheus_samples``."""
+    if isinstance(samples, str):
+        samples = prometheus_samples(samples)
+    total = 0.0
+    for key, value in samples.items():
+        match = _SAMPLE_KEY.fullmatch(key)
+        if not match or match.group(1) != name:
+            continue
+        have = dict(_LABEL.findall(match.group(2) or ""))
+        if all(have.get(k) == v for k, v in labels.items()):
+            total += value
+    return total

@@ -19,8 +19,8 @@ from urllib.parse import urlencode
 import pytest
 import requests
 
-from helpers import (assert_error, assert_status, describe, location_path, rand_bytes, sha256, start_upload, uniq,
-                     with_digest, http as request)
+from helpers import (assert_error, assert_status, describe, location_path, metric_sum, rand_bytes, scrape_metrics,
+                     sha256, start_upload, uniq, with_digest, http as request)
 from rawhttp import connect, read_until_closed
 from registry import free_port
 from security import TokenIssuer, basic, make_certs, registryctl_binary, tls_config
@@ -335,9 +335,7 @@ def test_minbodyrate_zero_turns_the_check_off(make_registry):
 # --------------------------------------------------------------------------- connection floods
 
 def scrape_counter(port: int, name: str) -> float:
-    text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
-    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-               if line.startswith(name + "{") or line.startswith(name + " "))
+    return metric_sum(scrape_metrics(port), name)
 
 
 def closed_soon(sock: socket.socket, timeout: float = 2.0) -> bool:

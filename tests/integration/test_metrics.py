@@ -1,12 +1,11 @@
 """Prometheus metrics and /debug/health on the debug listener (http.debug)."""
 from __future__ import annotations
 
-import re
 
 import pytest
 import requests
 
-from helpers import http, make_image, push_blob, rand_bytes, start_upload, uniq
+from helpers import http, make_image, metric_sum, prometheus_samples, push_blob, rand_bytes, start_upload, uniq
 from registry import free_port
 from registryctl import gc
 
@@ -25,26 +24,10 @@ def scrape(port: int) -> dict[str, float]:
     resp = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10)
     assert resp.status_code == 200, resp.text
     assert resp.headers["Content-Type"].startswith("text/plain; version=0.0.4")
-    samples = {}
-    for line in resp.text.splitlines():
-        if not line or line.startswith("#"):
-            continue
-        key, value = line.rsplit(" ", 1)
-        samples[key] = float(value)
-    return samples
+    return prometheus_samples(resp.text)
 
 
-def sample(samples: dict[str, float], name: str, **labels) -> float:
-    """The sum of `name` over the samples whose labels include `labels`."""
-    total = 0.0
-    for key, value in samples.items():
-        match = re.fullmatch(r"([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?", key)
-        if not match or match.group(1) != name:
-            continue
-        have = dict(re.findall(r'(\w+)="([^"]*)"', match.group(2) or ""))
-        if all(have.get(k) == v for k, v in labels.items()):
-            total += value
-    return total
+sample = metric_sum
 
 
 @pytest.fixture

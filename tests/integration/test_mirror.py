@@ -18,7 +18,8 @@ import requests
 
 from distribution import DistributionProcess
 from helpers import (DOCKER_LIST, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST, Image, blob_file, config_blob,
-                     error_codes, files_under, http, image_manifest, index_body, make_image, rand_bytes, sha256, uniq)
+                     error_codes, files_under, http, image_manifest, index_body, make_image, metric_sum, rand_bytes,
+                     sha256, uniq)
 from registry import RegistryProcess, free_port, peak_rss_mib
 from security import TokenIssuer, TokenServer, apache_htpasswd, basic, htpasswd_config, repository_access
 
@@ -510,11 +511,7 @@ def test_metrics_count_hits_misses_and_upstream_bytes_per_upstream(upstreams, mi
     text = requests.get(f"http://127.0.0.1:{mirror.debug_port}/metrics", timeout=30).text
 
     def value(metric: str, **labels) -> float:
-        total = 0.0
-        for line in text.splitlines():
-            if line.startswith(metric + "{") and all(f'{k}="{v}"' in line for k, v in labels.items()):
-                total += float(line.rsplit(" ", 1)[1])
-        return total
+        return metric_sum(text, metric, **labels)
 
     assert value("registry_mirror_cache_requests_total", upstream="anon", result="miss") >= 3
     assert value("registry_mirror_cache_requests_total", upstream="anon", result="hit") >= 3

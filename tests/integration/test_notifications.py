@@ -15,7 +15,7 @@ import requests
 
 from postgres import pg_server  # noqa: F401  (fixture)
 from helpers import (OCI_MANIFEST, assert_status, config_blob, get_blob, get_manifest, http,
-                     image_manifest, push_blob, put_manifest, rand_bytes, sha256, uniq)
+                     image_manifest, metric_sum, push_blob, put_manifest, rand_bytes, scrape_metrics, sha256, uniq)
 from registry import RegistryProcess, default_config, free_port
 from registryctl import registryctl
 from security import apache_htpasswd, htpasswd_config
@@ -239,20 +239,8 @@ def test_two_nodes_on_one_database_deliver_once(tmp_path, receivers, pg_server):
             node.stop()
 
 
-def scrape(port: int) -> dict[str, float]:
-    """Prometheus samples as {'name{labels}': value}."""
-    resp = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10)
-    assert resp.status_code == 200, resp.text
-    samples = {}
-    for line in resp.text.splitlines():
-        if line and not line.startswith("#"):
-            key, value = line.rsplit(" ", 1)
-            samples[key] = float(value)
-    return samples
-
-
 def metric(port: int, name: str, endpoint: str) -> float:
-    return scrape(port).get(f'{name}{{endpoint="{endpoint}"}}', 0.0)
+    return metric_sum(scrape_metrics(port), name, endpoint=endpoint)
 
 
 def test_actor_and_metrics(make_registry, tmp_path):

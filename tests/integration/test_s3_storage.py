@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 
 import pytest
 import requests
 
 from helpers import (OCI_MANIFEST, assert_error, assert_status, describe, http, location_path,
-                     make_image, push_blob, push_blob_chunked, sha256, start_upload, with_digest)
+                     make_image, metric_sum, push_blob, push_blob_chunked, scrape_metrics, sha256, start_upload,
+                     with_digest)
 from registry import RegistryProcess, free_port
 from registryctl import gc
 from s3 import s3_server  # noqa: F401  (fixture)
@@ -124,9 +124,7 @@ def test_chunked_uploads_of_every_shape(s3_reg, s3_server, chunks):
 
 def s3_gets(reg) -> int:
     """How many GET Object requests registryd sent to the bucket so far."""
-    metrics = requests.get(f"http://127.0.0.1:{reg.debug_port}/metrics", timeout=10).text
-    pattern = r'^registry_s3_requests_total\{operation="get_object",status="[^"]*"\} (\S+)$'
-    return int(sum(float(m.group(1)) for m in re.finditer(pattern, metrics, re.M)))
+    return int(metric_sum(scrape_metrics(reg.debug_port), "registry_s3_requests_total", operation="get_object"))
 
 
 def test_small_blobs_are_read_from_the_bucket_once_and_404_after_gc(tmp_path, s3_server):

@@ -69,14 +69,14 @@ final class RequestDeadlines: Sendable {
     var inFlight: Int { state.withLock { $0.waiters.count } }
 
     private func register(expires: ContinuousClock.Instant, _ expire: @escaping @Sendable () -> Void) -> UInt64 {
-        let startTicker = state.withLock { state in
+        let (id, startTicker) = state.withLock { state in
             state.nextID &+= 1
             state.waiters[state.nextID] = Waiter(expires: expires, expire: expire)
             defer { state.ticking = true }
             return (state.nextID, !state.ticking)
         }
-        if startTicker.1 { Task { await tick() } }
-        return startTicker.0
+        if startTicker { Task { await tick() } }
+        return id
     }
 
     private func deregister(_ id: UInt64) {
