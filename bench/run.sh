@@ -292,6 +292,8 @@ head -c "${CHUNKED_MIB}M" /dev/urandom > "$WORK/files/chunked.bin"
 for i in $(seq 1 "$PAR_N"); do
     head -c "${PAR_MIB}M" /dev/urandom > "$WORK/files/par-$i.bin"
 done
+# Written back now, not during the first measured upload (which then shares the disk with it).
+sync
 
 rc=0
 for mode in $BENCH_MODES; do
