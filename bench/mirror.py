@@ -37,6 +37,9 @@ import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests" / "support"))
+
+from netns import NetworkNamespace  # noqa: E402
 
 
 def free_port() -> int:
@@ -83,45 +86,14 @@ class Server:
                 self.proc.wait()
 
 
-class ShapedLink:
-    """A network namespace joined to the host by a veth pair; what leaves the namespace is shaped
-    to a rate by a token bucket filter, like an upstream on the far side of a network link."""
+def shape(link: NetworkNamespace, mbit: int) -> None:
+    """What leaves the namespace (upstream to mirror) at `mbit`, with a 1 MB token bucket."""
+    link.ip("netns", "exec", link.name, "tc", "qdisc", "replace", "dev", link.ns_if, "root",
+            "tbf", "rate", f"{mbit}mbit", "burst", "1mb", "latency", "50ms")
 
-    def __init__(self):
-        tag = f"{os.getpid() % 10000}"
-        self.name, self.host_if, self.ns_if = f"berthlink{tag}", f"bhl{tag}", f"bnl{tag}"
-        third = os.getpid() % 250 + 1
-        self.host_addr, self.ns_addr = f"10.213.{third}.1", f"10.213.{third}.2"
 
-    @staticmethod
-    def available() -> bool:
-        return os.geteuid() == 0 and shutil.which("ip") is not None and shutil.which("tc") is not None
-
-    def ip(self, *args: str) -> None:
-        subprocess.run(["ip", *args], check=True, capture_output=True)
-
-    def create(self) -> None:
-        self.ip("netns", "add", self.name)
-        self.ip("link", "add", self.host_if, "type", "veth", "peer", "name", self.ns_if)
-        self.ip("link", "set", self.ns_if, "netns", self.name)
-        self.ip("addr", "add", f"{self.host_addr}/30", "dev", self.host_if)
-        self.ip("link", "set", self.host_if, "up")
-        self.ip("-n", self.name, "addr", "add", f"{self.ns_addr}/30", "dev", self.ns_if)
-        self.ip("-n", self.name, "link", "set", self.ns_if, "up")
-        self.ip("-n", self.name, "link", "set", "lo", "up")
-
-    def shape(self, mbit: int) -> None:
-        """Egress of the namespace (upstream to mirror) at `mbit`, with a 1 MB bucket."""
-        subprocess.run(["ip", "netns", "exec", self.name, "tc", "qdisc", "replace", "dev", self.ns_if, "root",
-                        "tbf", "rate", f"{mbit}mbit", "burst", "1mb", "latency", "50ms"],
-                       check=True, capture_output=True)
-
-    def exec_prefix(self) -> list[str]:
-        return ["ip", "netns", "exec", self.name]
-
-    def delete(self) -> None:
-        subprocess.run(["ip", "netns", "del", self.name], capture_output=True)
-        subprocess.run(["ip", "link", "del", self.host_if], capture_output=True)
+def can_shape_links() -> bool:
+    return os.geteuid() == 0 and shutil.which("ip") is not None and shutil.which("tc") is not None
 
 
 def random_file(path: Path, mib: int) -> Path:
@@ -226,7 +198,7 @@ def main() -> int:
             raise SystemExit(f"{tool} is not installed")
     work = Path(tempfile.mkdtemp(prefix="berth-mirror-bench-"))
     servers: list[Server] = []
-    link: ShapedLink | None = None
+    link: NetworkNamespace | None = None
     try:
         big = random_file(work / "big.bin", args.big_mib)
         size = big.stat().st_size
@@ -262,11 +234,11 @@ def main() -> int:
                 f"{server.url}{paths[name]}/manifests/{manifest_digest}", args.seconds, accept)
             results[f"{name}_peak_rss_mib"] = server.peak_rss_mib()
 
-        if link_rates and not ShapedLink.available():
+        if link_rates and not can_shape_links():
             print("shaped-link pulls skipped: they need root, ip and tc", file=sys.stderr)
             link_rates = []
         if link_rates:
-            link = ShapedLink()
+            link = NetworkNamespace()
             link.create()
             results["link"] = shaped_link_pulls(args, link, link_rates, work, env, servers)
 
@@ -304,14 +276,14 @@ def main() -> int:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def shaped_link_pulls(args, link: ShapedLink, rates: list[int], work: Path, env: dict,
+def shaped_link_pulls(args, link: NetworkNamespace, rates: list[int], work: Path, env: dict,
                       servers: list[Server]) -> list[dict]:
     """For each rate: a fresh image on the upstream behind the link, pulled once straight from
     it and once through each mirror (nothing cached yet), the link shaped to that rate."""
     port = free_port()
-    (work / "far.yml").write_text(config(work / "far", port, "", host=link.ns_addr))
+    (work / "far.yml").write_text(config(work / "far", port, "", host=link.ns_ip))
     far = Server("far-upstream", link.exec_prefix() + [args.registryd, "--config", str(work / "far.yml")],
-                 port, work, host=link.ns_addr)
+                 port, work, host=link.ns_ip)
     servers.append(far)
     berth_port, ref_port = free_port(), free_port()
     (work / "berth-far.yml").write_text(config(
@@ -327,10 +299,10 @@ def shaped_link_pulls(args, link: ShapedLink, rates: list[int], work: Path, env:
         name = f"library/link{mbit}"
         blob = random_file(work / "link.bin", args.link_mib)
         size = blob.stat().st_size
-        link.shape(100_000)  # pushing is not what is measured
+        shape(link, 100_000)  # pushing is not what is measured
         _, layer = push_image(far, name, blob)
         blob.unlink()
-        link.shape(mbit)
+        shape(link, mbit)
         row = {"mbit": mbit, "direct_mbps": download_mbps(f"{far.url}/v2/{name}/blobs/{layer}", size)}
         for label, server, path in (("berth", berth, f"/v2/far/{name}"), ("reference", reference, f"/v2/{name}")):
             request("GET", f"{server.url}{path}/manifests/v1", headers={"Accept": accept})
