@@ -42,7 +42,7 @@ extension FilesystemBlobStore {
         // Body parts are copied into one buffer, reused for every chunk, rather than kept:
         // a part is often a slice of a much larger buffer (TLS decrypts a whole read burst
         // into one), and holding a chunk's worth of slices would hold all of those. The buffer
-        // is written out before a part that does not fit, so it never grows past a chunk.
+        // is written out before a part that does not fit, so it never grows past `gatherSize`.
         var gathered = ByteBufferAllocator().buffer(capacity: gatherSize)
         var fileOffset = offset
         do {
