@@ -8,14 +8,17 @@ extension RegistryStores {
     /// - Staging is shared (`stagingIsLocal: false`): an upload's next request may reach any
     ///   node, so no node may discard staging it does not know at start.
     /// - No backup (`registryctl backup` copies the embedded stores; PostgreSQL has its own).
-    /// - No per-node read cache (`cachesMetadata: false`): every read of a tag, a manifest or a
-    ///   blob link is a query, so once any node answered 201 every node serves the new row at
-    ///   once. The LISTEN/NOTIFY notifier still tells the nodes about gc and fsck.
+    /// - No per-node cache of manifests or blob links (`cachesMetadata: false`): every such
+    ///   read is a query, so once any node answered 201 every node serves the new row at once.
+    ///   Tag lists alone are cached, under leases and acknowledged invalidations that give the
+    ///   same guarantee (``PostgresCacheCoherence``), which also tells the nodes about gc and
+    ///   fsck.
+    /// - `servesRequests`: registryd, which holds a cache lease; registryctl does not.
     /// - Throws ``DatabaseStartupFailure`` when the database is unreachable or its schema is
     ///   not current (pending or unknown migrations).
-    static func openPostgres(_ configuration: RegistryConfiguration) async throws -> RegistryStores {
+    static func openPostgres(_ configuration: RegistryConfiguration, servesRequests: Bool) async throws -> RegistryStores {
         let settings = configuration.database
-        let metadata = try await PostgresMetadataStore.open(settings)
+        let metadata = try await PostgresMetadataStore.open(settings, servesCachedReads: servesRequests)
         let blobs: any BlobStore
         let location: String
         do {
@@ -32,13 +35,13 @@ extension RegistryStores {
             await metadata.close()
             throw error
         }
-        let changes = PostgresChangeNotifier(client: metadata.client, logger: metadata.logger)
+        guard let changes = metadata.coherence else {
+            await metadata.close()
+            throw DatabaseStartupFailure("the PostgreSQL store opened without its cache listener")
+        }
         return RegistryStores(
             blobs: blobs, metadata: metadata, changes: changes, backup: nil, stagingIsLocal: false,
             description: "\(location), postgresql \(metadata.description)", cachesMetadata: false,
-            close: {
-                await changes.stop()
-                await metadata.close()
-            })
+            close: { await metadata.close() })
     }
 }

@@ -19,7 +19,8 @@ public struct RegistryStores: Sendable {
     /// Whether a server may put ``CachedMetadataStore`` in front of ``metadata``. False when
     /// other servers write the same metadata (PostgreSQL): a per-node cache that only an
     /// asynchronous notification invalidates would serve a moved tag stale for a moment
-    /// after another node answered 201, which read-your-writes across nodes forbids.
+    /// after another node answered 201, which read-your-writes across nodes forbids. (The
+    /// PostgreSQL store's own tag list cache waits for every node's acknowledgement instead.)
     public let cachesMetadata: Bool
     private let closing: @Sendable () async throws -> Void
 
@@ -40,10 +41,13 @@ public struct RegistryStores: Sendable {
 
     /// Opens the stores of `configuration`: blobs on the filesystem, or in the S3 bucket of
     /// `storage.s3`; metadata in SQLite in the storage root, or in PostgreSQL when
-    /// `database.enabled` (see ``openPostgres(_:)``).
-    public static func open(_ configuration: RegistryConfiguration) async throws -> RegistryStores {
+    /// `database.enabled` (see ``openPostgres(_:servesRequests:)``). `servesRequests` is true
+    /// in registryd, false in registryctl.
+    public static func open(_ configuration: RegistryConfiguration, servesRequests: Bool = false) async throws
+        -> RegistryStores
+    {
         let root = configuration.storage.rootDirectory
-        if configuration.database.enabled { return try await openPostgres(configuration) }
+        if configuration.database.enabled { return try await openPostgres(configuration, servesRequests: servesRequests) }
         if let settings = configuration.storage.s3 { return try await openS3(settings, configuration: configuration) }
         let blobs = try FilesystemBlobStore(root: root)
         let metadata = try SQLiteMetadataStore(path: configuration.databasePath)

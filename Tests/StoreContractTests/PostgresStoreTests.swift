@@ -87,4 +87,46 @@ import Testing
             #expect(read?.digest == manifest.digest, "round \(round)")
         }
     }
+
+    /// Node B answers tag lists from its cache; a tag added or deleted on node A is in (or
+    /// gone from) B's list as soon as A's write returned, while readers keep B's cache busy.
+    @Test func tagListsCachedOnOneNodeFollowChangesOnTheOther() async throws {
+        let nodeA = try await StoreImplementation.postgresAndFilesystem.open()
+        let nodeB = try await nodeA.reopen()
+        let name = repository()
+        let config = Array("{\"seed\":10}".utf8)
+        let layer = bytes(2000, seed: 10)
+        try await push(config, to: name, in: nodeA)
+        try await push(layer, to: name, in: nodeA)
+        let manifest = try imageManifest(config: config, layers: [layer], annotation: "tags")
+        try await nodeA.metadata.putManifest(manifest, in: name, tag: try Tag("first"))
+        var expected: Set<String> = ["first"]
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            // Background readers on B: their fills race every change below. A cache hit does
+            // not suspend, so each loop yields: four loops that never do would hold every
+            // thread of the cooperative pool (two on two cores) and starve the listener.
+            for _ in 0..<4 {
+                group.addTask {
+                    while !Task.isCancelled {
+                        _ = try await nodeB.metadata.tags(in: name, after: nil, limit: nil)
+                        await Task.yield()
+                    }
+                }
+            }
+            for round in 0..<100 {
+                _ = try await nodeB.metadata.tags(in: name, after: nil, limit: nil)
+                if round % 4 == 3 {
+                    let gone = "t\(round - 1)"
+                    #expect(try await nodeA.metadata.deleteTag(try Tag(gone), in: name))
+                    expected.remove(gone)
+                } else {
+                    try await nodeA.metadata.putManifest(manifest, in: name, tag: try Tag("t\(round)"))
+                    expected.insert("t\(round)")
+                }
+                let listed = try await nodeB.metadata.tags(in: name, after: nil, limit: nil)
+                #expect(Set(listed ?? []) == expected, "round \(round)")
+            }
+            group.cancelAll()
+        }
+    }
 }

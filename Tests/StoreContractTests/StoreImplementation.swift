@@ -91,9 +91,11 @@ struct OpenedStores: Sendable {
     let configuration: RegistryConfiguration
     let stores: RegistryStores
 
+    /// Opened as registryd opens them (`servesRequests`): the PostgreSQL store holds a cache
+    /// lease and answers tag lists from memory, so every contract runs against that cache.
     init(_ configuration: RegistryConfiguration) async throws {
         self.configuration = configuration
-        stores = try await RegistryStores.open(configuration)
+        stores = try await RegistryStores.open(configuration, servesRequests: true)
     }
 
     var blobs: any BlobStore { stores.blobs }

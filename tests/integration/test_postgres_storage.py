@@ -14,21 +14,49 @@ import pytest
 import requests
 
 from helpers import (OCI_MANIFEST, assert_error, assert_status, describe, get_blob, get_manifest, http,
-                     image_manifest, make_image, push_blob, put_manifest, sha256, tags_of)
+                     image_manifest, make_image, metric_sum, push_blob, put_manifest, scrape_metrics, sha256,
+                     tags_of)
 from postgres import pg_server, start_server, stop_server  # noqa: F401  (fixture)
 from registry import RegistryProcess, anon_rss_mib, default_config, free_port, registryd_binary
 from registryctl import fsck, gc, registryctl
 
 
 def pg_config(tmp_path: Path, pg, dbname: str, *, name: str = "registry", root: Path | None = None,
-              port: int | None = None, db_port: int | None = None) -> tuple[Path, int]:
+              port: int | None = None, db_port: int | None = None, http_extra: str = "") -> tuple[Path, int]:
     """A config.yml with the filesystem for blobs and PostgreSQL for metadata."""
     port = port or free_port()
     folder = tmp_path / name
     folder.mkdir(parents=True, exist_ok=True)
     config = folder / "config.yml"
-    config.write_text(default_config(root or (tmp_path / "data"), port) + pg.config(dbname, port=db_port))
+    config.write_text(default_config(root or (tmp_path / "data"), port, extra=http_extra)
+                      + pg.config(dbname, port=db_port))
     return config, port
+
+
+def metered_pg_registry(tmp_path: Path, pg, dbname: str, **kwargs) -> RegistryProcess:
+    """A node with its Prometheus metrics on a debug port of its own (`reg.debug_port`)."""
+    debug_port = free_port()
+    reg = pg_registry(tmp_path, pg, dbname, http_extra=(
+        f"  debug:\n    addr: 127.0.0.1:{debug_port}\n    prometheus:\n      enabled: true\n      path: /metrics\n"),
+        **kwargs)
+    reg.debug_port = debug_port
+    return reg
+
+
+def tag_list_reads(reg, result: str) -> float:
+    return metric_sum(scrape_metrics(reg.debug_port), "registry_tag_list_cache_total", result=result)
+
+
+def wait_for_cached_tag_lists(reg, name: str) -> None:
+    """Lists `name` until a list is answered from the node's cache (its lease is live)."""
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        before = tag_list_reads(reg, "hit")
+        tags_of(reg, name)
+        if tag_list_reads(reg, "hit") > before:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{reg.url} never answered a tag list from its cache")
 
 
 def pg_registry(tmp_path: Path, pg, dbname: str, **kwargs) -> RegistryProcess:
@@ -61,15 +89,17 @@ def test_migrate_up_and_status(tmp_path, pg_server, database):
     assert status.returncode == 1, status.stdout + status.stderr
     assert "1 metadata: pending" in status.stdout and "2 garbage-collection: pending" in status.stdout
     assert "3 browsing: pending" in status.stdout and "4 event-outbox: pending" in status.stdout
+    assert "5 tag-list-cache: pending" in status.stdout
     up = registryctl("database", "migrate", "up", config=config, check=True)
     assert "applied 1 metadata" in up.stdout and "applied 2 garbage-collection" in up.stdout
     assert "applied 3 browsing" in up.stdout and "applied 4 event-outbox" in up.stdout
+    assert "applied 5 tag-list-cache" in up.stdout
     status = registryctl("database", "migrate", "status", config=config, check=True)
-    assert "pending" not in status.stdout and "4 event-outbox: applied" in status.stdout
+    assert "pending" not in status.stdout and "5 tag-list-cache: applied" in status.stdout
     # Idempotent; recorded in schema_migrations as an independent client sees it.
     assert "up to date" in registryctl("database", "migrate", "up", config=config, check=True).stdout
     assert pg_server.psql("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations",
-                          dbname=database) == "1,2,3,4"
+                          dbname=database) == "1,2,3,4,5"
 
 
 def test_push_pull_delete_and_list(tmp_path, pg_server, database):
@@ -184,6 +214,138 @@ def test_two_nodes_read_each_others_writes_at_once(tmp_path, pg_server, database
         # Blob pushed through A is visible through B at once too.
         digest = push_blob(a, "team/other", os.urandom(5000))
         assert_status(get_blob(b, "team/other", digest), 200)
+    finally:
+        a.stop()
+        b.stop()
+
+
+def test_tag_lists_cached_on_each_node_are_never_stale_after_a_201(tmp_path, pg_server, database):
+    """Each node answers tag lists from memory, yet a tag added or deleted through node A is in
+    (or gone from) node B's list as soon as A answered: A waits for every leased node to
+    acknowledge the change before its 201/202."""
+    migrate(tmp_path, pg_server, database)
+    root = tmp_path / "shared-data"
+    a = metered_pg_registry(tmp_path, pg_server, database, name="a", root=root)
+    b = metered_pg_registry(tmp_path, pg_server, database, name="b", root=root)
+    try:
+        image = make_image(a, "team/app", tag="v1")
+        wait_for_cached_tag_lists(b, "team/app")
+        hits_before = tag_list_reads(b, "hit")
+        expected = {"v1"}
+        session_a, session_b = requests.Session(), requests.Session()
+        for i in range(300):
+            # B's list is cached again before every change (the read after a change refills it).
+            listed = session_b.get(f"{b.url}/v2/team/app/tags/list", timeout=30).json()["tags"]
+            assert set(listed) == expected, f"round {i}: before the change"
+            if i % 3 == 2:
+                gone = f"t{i - 1}"
+                resp = session_a.delete(f"{a.url}/v2/team/app/manifests/{gone}", timeout=30)
+                assert resp.status_code == 202, describe(resp)
+                expected.discard(gone)
+            else:
+                body = image_manifest(OCI_MANIFEST, image.config, image.layers, annotations={"n": str(i)})
+                resp = session_a.put(f"{a.url}/v2/team/app/manifests/t{i}", data=body,
+                                     headers={"Content-Type": OCI_MANIFEST}, timeout=30)
+                assert resp.status_code == 201, describe(resp)
+                expected.add(f"t{i}")
+            listed = session_b.get(f"{b.url}/v2/team/app/tags/list", timeout=30).json()["tags"]
+            assert set(listed) == expected, f"round {i}: node B served a stale tag list"
+            assert listed == sorted(listed, key=lambda t: t.encode())
+        # Most of B's lists came from its cache: the test exercised it.
+        assert tag_list_reads(b, "hit") - hits_before >= 250
+        # Pages of a cached list are the database's pages.
+        wait_for_cached_tag_lists(b, "team/app")
+        names = sorted(expected, key=lambda t: t.encode())
+        resp = session_b.get(f"{b.url}/v2/team/app/tags/list?n=5&last={names[2]}", timeout=30)
+        assert resp.json()["tags"] == names[3:8], describe(resp)
+        # Moving a tag changes no list: no wait, and B still answers from memory.
+        hits = tag_list_reads(b, "hit")
+        body = image_manifest(OCI_MANIFEST, image.config, image.layers, annotations={"moved": "yes"})
+        assert_status(put_manifest(a, "team/app", "v1", body, OCI_MANIFEST), 201)
+        tags_of(b, "team/app")
+        assert tag_list_reads(b, "hit") == hits + 1
+    finally:
+        a.stop()
+        b.stop()
+
+
+def test_tag_changes_made_outside_registryd_reach_every_cache(tmp_path, pg_server, database):
+    """The notification comes from a trigger in the writing transaction, so a tag row added or
+    removed by any client of the database (here psql) empties every node's cache."""
+    migrate(tmp_path, pg_server, database)
+    reg = metered_pg_registry(tmp_path, pg_server, database)
+    try:
+        make_image(reg, "team/app", tag="v1")
+        wait_for_cached_tag_lists(reg, "team/app")
+        pg_server.psql("INSERT INTO tag (repository_id, name, manifest_id, updated_at) "
+                       "SELECT repository_id, 'by-psql', manifest_id, updated_at FROM tag WHERE name = 'v1'",
+                       dbname=database)
+        deadline = time.monotonic() + 5
+        while "by-psql" not in tags_of(reg, "team/app"):
+            assert time.monotonic() < deadline, "the cache kept a list from before psql's INSERT"
+            time.sleep(0.01)
+        wait_for_cached_tag_lists(reg, "team/app")
+        pg_server.psql("DELETE FROM tag WHERE name = 'by-psql'", dbname=database)
+        deadline = time.monotonic() + 5
+        while "by-psql" in tags_of(reg, "team/app"):
+            assert time.monotonic() < deadline, "the cache kept a list from before psql's DELETE"
+            time.sleep(0.01)
+    finally:
+        reg.stop()
+
+
+def test_a_node_killed_with_a_lease_delays_tag_changes_only_until_it_expires(tmp_path, pg_server, database):
+    """kill -9 leaves the dead node's lease in the database: a writer waits for it (it cannot
+    know the node is not serving) until the lease runs out, 3 s at most, and then answers. A
+    node stopped cleanly gives its lease up, and writers do not wait at all."""
+    migrate(tmp_path, pg_server, database)
+    root = tmp_path / "shared-data"
+    a = pg_registry(tmp_path, pg_server, database, name="a", root=root)
+    b = metered_pg_registry(tmp_path, pg_server, database, name="b", root=root)
+    try:
+        image = make_image(a, "team/app", tag="v1")
+        wait_for_cached_tag_lists(b, "team/app")
+        assert pg_server.psql("SELECT count(*) FROM cache_lease", dbname=database) == "2"
+        b.kill()
+        body = image_manifest(OCI_MANIFEST, image.config, image.layers, annotations={"after": "kill"})
+        started = time.monotonic()
+        assert_status(put_manifest(a, "team/app", "after-kill", body, OCI_MANIFEST), 201)
+        waited = time.monotonic() - started
+        assert waited < 5, f"the write waited {waited:.1f} s for a dead node"
+        b = metered_pg_registry(tmp_path, pg_server, database, name="b", root=root, port=b.port)
+        assert "after-kill" in tags_of(b, "team/app")
+        b.stop()
+        assert pg_server.psql("SELECT count(*) FROM cache_lease", dbname=database) == "1"
+        started = time.monotonic()
+        assert_status(put_manifest(a, "team/app", "after-stop", body, OCI_MANIFEST), 201)
+        assert time.monotonic() - started < 1
+    finally:
+        a.stop()
+        b.stop()
+
+
+def test_nodes_whose_database_connections_drop_serve_no_stale_tag_list(tmp_path, pg_server, database):
+    """pg_terminate_backend ends every connection of both nodes, the listening ones among them:
+    notifications sent meanwhile are lost to them, so each node starts over empty."""
+    migrate(tmp_path, pg_server, database)
+    root = tmp_path / "shared-data"
+    a = pg_registry(tmp_path, pg_server, database, name="a", root=root)
+    b = metered_pg_registry(tmp_path, pg_server, database, name="b", root=root)
+    try:
+        image = make_image(a, "team/app", tag="v1")
+        for i in range(3):
+            wait_for_cached_tag_lists(b, "team/app")
+            pg_server.psql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                           f"WHERE datname = '{database}' AND pid <> pg_backend_pid()", dbname=database)
+            body = image_manifest(OCI_MANIFEST, image.config, image.layers, annotations={"n": str(i)})
+            deadline = time.monotonic() + 20
+            while True:
+                resp = put_manifest(a, "team/app", f"after-drop-{i}", body, OCI_MANIFEST)
+                if resp.status_code == 201 or time.monotonic() > deadline:
+                    break
+                time.sleep(0.1)
+            assert resp.status_code == 201, describe(resp)
+            assert f"after-drop-{i}" in tags_of(b, "team/app"), f"round {i}: stale after the connections dropped"
     finally:
         a.stop()
         b.stop()

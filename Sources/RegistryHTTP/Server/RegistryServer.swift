@@ -25,7 +25,7 @@ public struct RegistryServer {
     public func run() async throws {
         let security = try await RegistrySecurity(configuration: configuration, logger: logger)
         let audit = try AuditTrail.open(configuration.berth.audit, logger: logger)
-        let stores = try await RegistryStores.open(configuration)
+        let stores = try await RegistryStores.open(configuration, servesRequests: true)
         if stores.stagingIsLocal {
             try await StartupRecovery.run(blobs: stores.blobs, metadata: stores.metadata, logger: logger)
         }

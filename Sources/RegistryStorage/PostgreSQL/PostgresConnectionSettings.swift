@@ -31,7 +31,7 @@ enum PostgresConnectionSettings {
             password: settings.password.isEmpty ? nil : settings.password, database: database ?? settings.dbname,
             tls: try tls(settings))
         configuration.options.connectTimeout = settings.connectTimeout
-        // One connection is held by the LISTEN side of the change notifier.
+        // One connection is held by the LISTEN side of the cache coherence (PostgresCacheCoherence).
         configuration.options.maximumConnections = max(2, settings.pool.maxOpen)
         configuration.options.minimumConnections = min(settings.pool.maxIdle, configuration.options.maximumConnections)
         configuration.options.connectionIdleTimeout = min(settings.pool.maxLifetime ?? longestIdleTime, longestIdleTime)

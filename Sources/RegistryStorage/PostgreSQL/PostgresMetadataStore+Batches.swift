@@ -47,14 +47,17 @@ extension PostgresMetadataStore {
     /// Each put in a savepoint, so a refused one leaves no trace and the others are stored.
     public func putManifests(_ puts: [ManifestPut], in repository: RepositoryName) async throws -> [RegistryError?] {
         guard !puts.isEmpty else { return [] }
-        return try await transaction(.shared) { connection in
+        let (refusals, tagAdded) = try await transaction(.shared) { connection in
             let logger = self.logger
             var refusals: [RegistryError?] = []
+            var tagAdded = false
             for put in puts {
                 try await connection.query("SAVEPOINT manifest_put", logger: logger)
                 do {
-                    try await Self.insertManifest(put.manifest, in: repository, tag: put.tag, on: connection, logger: logger)
+                    let added = try await Self.insertManifest(
+                        put.manifest, in: repository, tag: put.tag, on: connection, logger: logger)
                     try await connection.query("RELEASE SAVEPOINT manifest_put", logger: logger)
+                    tagAdded = tagAdded || added
                     refusals.append(nil)
                 } catch let refusal as RegistryError {
                     try await connection.query("ROLLBACK TO SAVEPOINT manifest_put", logger: logger)
@@ -62,7 +65,9 @@ extension PostgresMetadataStore {
                     refusals.append(refusal)
                 }
             }
-            return refusals
+            return (refusals, tagAdded)
         }
+        if tagAdded { try await tagSetChanged() }
+        return refusals
     }
 }

@@ -17,17 +17,21 @@ extension PostgresMetadataStore {
         async throws
     {
         let events = try RegistryEvent.encodedForOutbox(events)
-        try await transaction(.shared) { connection in
-            try await Self.insertManifest(manifest, in: repository, tag: tag, on: connection, logger: self.logger)
+        let tagAdded = try await transaction(.shared) { connection in
+            let tagAdded = try await Self.insertManifest(manifest, in: repository, tag: tag, on: connection, logger: self.logger)
             try await Self.appendOutbox(events, on: connection, logger: self.logger)
+            return tagAdded
         }
+        if tagAdded { try await tagSetChanged() }
     }
 
     /// The checks and rows of one manifest put, inside the caller's transaction (which holds
-    /// the shared lifecycle lock).
+    /// the shared lifecycle lock). Returns true when the tag is new to the repository (its tag
+    /// list changed; moving an existing tag changes no list).
+    @discardableResult
     static func insertManifest(
         _ manifest: Manifest, in repository: RepositoryName, tag: Tag?, on connection: PostgresConnection, logger: Logger
-    ) async throws {
+    ) async throws -> Bool {
         guard let repositoryID = try await Self.repositoryID(repository, on: connection, create: true, logger: logger)
         else { throw RegistryError(.unknown, "repository row vanished during its own transaction") }
         for blob in manifest.requiredBlobs {
@@ -79,15 +83,17 @@ extension PostgresMetadataStore {
         try await connection.query(
             "UPDATE repository SET pushed_at = greatest(pushed_at, \(unescaped: Self.now)) WHERE id = \(repositoryID)",
             logger: logger)
-        if let tag {
-            try await connection.query(
-                """
-                INSERT INTO tag (repository_id, name, manifest_id, updated_at)
-                VALUES (\(repositoryID), \(tag.value), \(manifestID), \(unescaped: Self.now))
-                ON CONFLICT (repository_id, name) DO UPDATE SET manifest_id = excluded.manifest_id,
-                    updated_at = excluded.updated_at
-                """, logger: logger)
-        }
+        guard let tag else { return false }
+        // xmax is 0 in a row this statement inserted, and set in one it updated.
+        return try await connection.query(
+            """
+            INSERT INTO tag (repository_id, name, manifest_id, updated_at)
+            VALUES (\(repositoryID), \(tag.value), \(manifestID), \(unescaped: Self.now))
+            ON CONFLICT (repository_id, name) DO UPDATE SET manifest_id = excluded.manifest_id,
+                updated_at = excluded.updated_at
+            RETURNING xmax = 0
+            """, logger: logger
+        ).collect().first?.decode(Bool.self) ?? true
     }
 
     public func manifest(_ reference: Reference, in repository: RepositoryName) async throws -> StoredManifest? {
@@ -118,7 +124,7 @@ extension PostgresMetadataStore {
         -> Bool
     {
         let events = try RegistryEvent.encodedForOutbox(events)
-        return try await transaction(.shared) { connection in
+        let deleted = try await transaction(.shared) { connection in
             // Tags, blob references and child references go with it (ON DELETE CASCADE).
             let deleted = try await !connection.query(
                 """
@@ -130,6 +136,8 @@ extension PostgresMetadataStore {
             if deleted { try await Self.appendOutbox(events, on: connection, logger: self.logger) }
             return deleted
         }
+        if deleted { try await tagSetChanged() }
+        return deleted
     }
 
     public func deleteTag(_ tag: Tag, in repository: RepositoryName) async throws -> Bool {
@@ -138,7 +146,7 @@ extension PostgresMetadataStore {
 
     public func deleteTag(_ tag: Tag, in repository: RepositoryName, events: [RegistryEvent]) async throws -> Bool {
         let events = try RegistryEvent.encodedForOutbox(events)
-        return try await transaction(.shared) { connection in
+        let deleted = try await transaction(.shared) { connection in
             let deleted = try await !connection.query(
                 """
                 DELETE FROM tag t USING repository r
@@ -148,6 +156,8 @@ extension PostgresMetadataStore {
             if deleted { try await Self.appendOutbox(events, on: connection, logger: self.logger) }
             return deleted
         }
+        if deleted { try await tagSetChanged() }
+        return deleted
     }
 
     /// Uses the `manifest_by_subject` index.
@@ -171,14 +181,34 @@ extension PostgresMetadataStore {
         }
     }
 
-    /// Tags in byte order after `last`, in one prepared statement (``PostgresHotReads/Tags``).
+    /// Tags in byte order after `last`: a page of the node's cached whole list when it holds
+    /// one (see ``PostgresCacheCoherence``), else one prepared statement
+    /// (``PostgresHotReads/Tags``). A whole list read from the database is kept for next time.
     public func tags(in repository: RepositoryName, after last: String?, limit: Int?) async throws -> [String]? {
+        let cache = coherence?.tagLists
+        if let cache, let names = cache.lookup(repository.value) {
+            TagListCacheMetrics.hit()
+            return TagListCache.page(of: names, after: last, limit: limit)
+        }
+        let ticket = last == nil && limit == nil ? cache?.ticket() : nil
         let read = PostgresHotReads.Tags(repository: repository.value, last: last ?? "", limit: limit.map(Int64.init) ?? .max)
-        let names = try await statement { connection in
+        let rows = try await statement { connection in
             try await connection.execute(read, logger: self.logger).rows()
         }
-        guard !names.isEmpty else { return nil }
-        return names.compactMap { $0 }
+        if cache != nil { TagListCacheMetrics.miss() }
+        guard !rows.isEmpty else { return nil }
+        let names = rows.compactMap { $0 }
+        if let cache, let ticket { cache.store(names, for: repository.value, ticket: ticket) }
+        return names
+    }
+
+    /// After a committed change of some repository's tag set, before the caller answers: no
+    /// node of the fleet serves an older list from then on.
+    func tagSetChanged() async throws {
+        guard let coherence else { return }
+        let started = ContinuousClock.now
+        try await coherence.awaitBarrier(limit: requestDeadline)
+        TagListCacheMetrics.barrier(since: started)
     }
 
     public func repositories(after last: String?, limit: Int?) async throws -> [String] {

@@ -36,6 +36,9 @@ public final class PostgresMetadataStore: Sendable {
     private let deadlines = RequestDeadlines()
     /// A description for log lines: host, port, database, user; never the password.
     public let description: String
+    /// The node's tag list cache and the fleet-wide protocol that keeps it coherent; nil in a
+    /// store opened only to run or report schema migrations, which touches no tags.
+    let coherence: PostgresCacheCoherence?
 
     /// The advisory lock key of the blob lifecycle ("BERTHGC1" as a 64-bit integer).
     static let lifecycleLock: Int64 = 0x4245_5254_4847_4331
@@ -45,12 +48,15 @@ public final class PostgresMetadataStore: Sendable {
     static let now = "extract(epoch from clock_timestamp())::float8"
 
     /// Connects, checks that the schema is exactly the one this build knows, and starts the
-    /// pool. Throws ``DatabaseStartupFailure`` (one line) when the database cannot be reached
-    /// within `connecttimeout` or its schema is not current.
-    public static func open(_ settings: RegistryConfiguration.Database, logger: Logger? = nil) async throws
-        -> PostgresMetadataStore
-    {
-        let store = try PostgresMetadataStore(settings, logger: logger)
+    /// pool and the cache listener. Throws ``DatabaseStartupFailure`` (one line) when the
+    /// database cannot be reached within `connecttimeout` or its schema is not current.
+    ///
+    /// - Parameter servesCachedReads: hold a cache lease and answer tag lists from memory
+    ///   (registryd); other processes only wait for the fleet's acknowledgements after a change.
+    public static func open(
+        _ settings: RegistryConfiguration.Database, logger: Logger? = nil, servesCachedReads: Bool = false
+    ) async throws -> PostgresMetadataStore {
+        let store = try PostgresMetadataStore(settings, logger: logger, coherent: true, servesCachedReads: servesCachedReads)
         do {
             let status = try await store.migrationStatus()
             if let refusal = PostgresSchema.refusal(status) { throw DatabaseStartupFailure(refusal) }
@@ -60,11 +66,19 @@ public final class PostgresMetadataStore: Sendable {
             throw DatabaseStartupFailure(
                 "cannot reach the database \(settings.description): \(PostgresFailure(error).description)")
         }
+        store.coherence?.start()
         return store
     }
 
-    /// A store whose pool runs until ``close()``; nothing is checked. For `migrate`.
-    init(_ settings: RegistryConfiguration.Database, logger: Logger?) throws {
+    /// A store whose pool runs until ``close()``; nothing is checked and no cache listener
+    /// runs. For `registryctl database migrate`.
+    convenience init(_ settings: RegistryConfiguration.Database, logger: Logger?) throws {
+        try self.init(settings, logger: logger, coherent: false, servesCachedReads: false)
+    }
+
+    private init(
+        _ settings: RegistryConfiguration.Database, logger: Logger?, coherent: Bool, servesCachedReads: Bool
+    ) throws {
         // postgres-nio reports each failed connection attempt at info and a lease made before
         // run() starts at warning: noise for registryd's log. Failures reach the caller as
         // errors (a 503, or the one-line startup error) instead.
@@ -77,10 +91,13 @@ public final class PostgresMetadataStore: Sendable {
         running = Task { await client.run() }
         requestDeadline = max(settings.connectTimeout, .seconds(5))
         description = settings.description
+        coherence = coherent
+            ? PostgresCacheCoherence(client: client, logger: logger, servesCachedReads: servesCachedReads) : nil
     }
 
-    /// Closes every connection.
+    /// Gives up the cache lease and closes every connection.
     public func close() async {
+        await coherence?.stop()
         running.cancel()
         await running.value
     }

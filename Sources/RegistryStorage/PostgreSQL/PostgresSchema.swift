@@ -15,10 +15,29 @@ public enum PostgresSchema {
         public let name: String
         let sql: String
 
-        /// The statements one by one: the extended query protocol takes one at a time. (No
-        /// migration has a semicolon anywhere but at the end of a statement.)
+        /// The statements one by one: the extended query protocol takes one at a time. A
+        /// semicolon ends a statement unless it is inside a `$$`-quoted function body (no
+        /// migration has one in a string or a comment).
         var statements: [String] {
-            sql.split(separator: ";").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            var statements: [String] = []
+            var current = ""
+            for (index, part) in sql.components(separatedBy: "$$").enumerated() {
+                if index > 0 { current += "$$" }
+                guard index % 2 == 0 else {
+                    current += part
+                    continue
+                }
+                let pieces = part.split(separator: ";", omittingEmptySubsequences: false)
+                for (offset, piece) in pieces.enumerated() {
+                    current += piece
+                    if offset < pieces.count - 1 {
+                        statements.append(current)
+                        current = ""
+                    }
+                }
+            }
+            statements.append(current)
+            return statements.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
                 .filter { !$0.split(separator: "\n").allSatisfy { $0.trimmingCharacters(in: .whitespaces).hasPrefix("--") } }
         }
     }
@@ -157,6 +176,28 @@ public enum PostgresSchema {
                     leased_by text,
                     lease_until float8 NOT NULL DEFAULT 0
                 )
+                """),
+        // The per-node tag list caches and what keeps them coherent (see PostgresCacheCoherence):
+        // each serving node's lease, and a notification on the channel `berth_cache` from the
+        // very transaction that adds, removes or renames a tag, whatever runs it. Moving a tag
+        // to another manifest (an UPDATE of manifest_id) does not change any tag list.
+        Migration(
+            version: 5, name: "tag-list-cache",
+            sql: """
+                CREATE TABLE cache_lease (
+                    node text COLLATE "C" PRIMARY KEY,
+                    expires_at float8 NOT NULL
+                );
+                CREATE FUNCTION berth_tag_set_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    PERFORM pg_notify('berth_cache', 't');
+                    RETURN NULL;
+                END
+                $$;
+                CREATE TRIGGER tag_added_or_removed AFTER INSERT OR DELETE ON tag
+                    FOR EACH ROW EXECUTE FUNCTION berth_tag_set_changed();
+                CREATE TRIGGER tag_renamed AFTER UPDATE OF name, repository_id ON tag
+                    FOR EACH ROW EXECUTE FUNCTION berth_tag_set_changed()
                 """),
     ]
 
