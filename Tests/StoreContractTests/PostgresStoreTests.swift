@@ -94,12 +94,7 @@ import Testing
         let nodeA = try await StoreImplementation.postgresAndFilesystem.open()
         let nodeB = try await nodeA.reopen()
         let name = repository()
-        let config = Array("{\"seed\":10}".utf8)
-        let layer = bytes(2000, seed: 10)
-        try await push(config, to: name, in: nodeA)
-        try await push(layer, to: name, in: nodeA)
-        let manifest = try imageManifest(config: config, layers: [layer], annotation: "tags")
-        try await nodeA.metadata.putManifest(manifest, in: name, tag: try Tag("first"))
+        let manifest = try await pushImage(name, tag: "first", in: nodeA, seed: 10, layers: 1)
         var expected: Set<String> = ["first"]
         try await withThrowingTaskGroup(of: Void.self) { group in
             // Background readers on B: their fills race every change below. A cache hit does

@@ -8,7 +8,10 @@ import os
 import subprocess
 import tempfile
 import time
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 import requests
@@ -57,6 +60,40 @@ def wait_for_cached_tag_lists(reg, name: str) -> None:
             return
         time.sleep(0.1)
     raise AssertionError(f"{reg.url} never answered a tag list from its cache")
+
+
+def wait_until_listed(reg, name: str, tag: str, listed: bool, why: str) -> None:
+    """Lists `name` on `reg` until `tag` is in it (or, with `listed` false, gone), for 5 s at most."""
+    deadline = time.monotonic() + 5
+    while (tag in tags_of(reg, name)) != listed:
+        assert time.monotonic() < deadline, why
+        time.sleep(0.01)
+
+
+@dataclass
+class CachingNodes:
+    """Node A writes; node B (metered) answers tag lists of `team/app` from its cache."""
+    a: RegistryProcess
+    b: RegistryProcess
+    image: object
+
+
+@contextmanager
+def caching_nodes(tmp_path: Path, pg, dbname: str, *, metered_a: bool = False) -> Iterator[CachingNodes]:
+    """Two nodes on one migrated database and one storage root, with an image tagged `v1`
+    pushed through A and B's cache of `team/app` live; stops whichever nodes `a` and `b` name
+    at the end (a test may replace one)."""
+    migrate(tmp_path, pg, dbname)
+    root = tmp_path / "shared-data"
+    a = (metered_pg_registry if metered_a else pg_registry)(tmp_path, pg, dbname, name="a", root=root)
+    nodes = CachingNodes(a, metered_pg_registry(tmp_path, pg, dbname, name="b", root=root), None)
+    try:
+        nodes.image = make_image(a, "team/app", tag="v1")
+        wait_for_cached_tag_lists(nodes.b, "team/app")
+        yield nodes
+    finally:
+        nodes.a.stop()
+        nodes.b.stop()
 
 
 def pg_registry(tmp_path: Path, pg, dbname: str, **kwargs) -> RegistryProcess:
@@ -223,13 +260,8 @@ def test_tag_lists_cached_on_each_node_are_never_stale_after_a_201(tmp_path, pg_
     """Each node answers tag lists from memory, yet a tag added or deleted through node A is in
     (or gone from) node B's list as soon as A answered: A waits for every leased node to
     acknowledge the change before its 201/202."""
-    migrate(tmp_path, pg_server, database)
-    root = tmp_path / "shared-data"
-    a = metered_pg_registry(tmp_path, pg_server, database, name="a", root=root)
-    b = metered_pg_registry(tmp_path, pg_server, database, name="b", root=root)
-    try:
-        image = make_image(a, "team/app", tag="v1")
-        wait_for_cached_tag_lists(b, "team/app")
+    with caching_nodes(tmp_path, pg_server, database, metered_a=True) as nodes:
+        a, b, image = nodes.a, nodes.b, nodes.image
         hits_before = tag_list_reads(b, "hit")
         expected = {"v1"}
         session_a, session_b = requests.Session(), requests.Session()
@@ -264,9 +296,6 @@ def test_tag_lists_cached_on_each_node_are_never_stale_after_a_201(tmp_path, pg_
         assert_status(put_manifest(a, "team/app", "v1", body, OCI_MANIFEST), 201)
         tags_of(b, "team/app")
         assert tag_list_reads(b, "hit") == hits + 1
-    finally:
-        a.stop()
-        b.stop()
 
 
 def test_tag_changes_made_outside_registryd_reach_every_cache(tmp_path, pg_server, database):
@@ -280,16 +309,10 @@ def test_tag_changes_made_outside_registryd_reach_every_cache(tmp_path, pg_serve
         pg_server.psql("INSERT INTO tag (repository_id, name, manifest_id, updated_at) "
                        "SELECT repository_id, 'by-psql', manifest_id, updated_at FROM tag WHERE name = 'v1'",
                        dbname=database)
-        deadline = time.monotonic() + 5
-        while "by-psql" not in tags_of(reg, "team/app"):
-            assert time.monotonic() < deadline, "the cache kept a list from before psql's INSERT"
-            time.sleep(0.01)
+        wait_until_listed(reg, "team/app", "by-psql", True, "the cache kept a list from before psql's INSERT")
         wait_for_cached_tag_lists(reg, "team/app")
         pg_server.psql("DELETE FROM tag WHERE name = 'by-psql'", dbname=database)
-        deadline = time.monotonic() + 5
-        while "by-psql" in tags_of(reg, "team/app"):
-            assert time.monotonic() < deadline, "the cache kept a list from before psql's DELETE"
-            time.sleep(0.01)
+        wait_until_listed(reg, "team/app", "by-psql", False, "the cache kept a list from before psql's DELETE")
     finally:
         reg.stop()
 
@@ -298,41 +321,30 @@ def test_a_node_killed_with_a_lease_delays_tag_changes_only_until_it_expires(tmp
     """kill -9 leaves the dead node's lease in the database: a writer waits for it (it cannot
     know the node is not serving) until the lease runs out, 3 s at most, and then answers. A
     node stopped cleanly gives its lease up, and writers do not wait at all."""
-    migrate(tmp_path, pg_server, database)
-    root = tmp_path / "shared-data"
-    a = pg_registry(tmp_path, pg_server, database, name="a", root=root)
-    b = metered_pg_registry(tmp_path, pg_server, database, name="b", root=root)
-    try:
-        image = make_image(a, "team/app", tag="v1")
-        wait_for_cached_tag_lists(b, "team/app")
+    with caching_nodes(tmp_path, pg_server, database) as nodes:
+        a, image = nodes.a, nodes.image
         assert pg_server.psql("SELECT count(*) FROM cache_lease", dbname=database) == "2"
-        b.kill()
+        nodes.b.kill()
         body = image_manifest(OCI_MANIFEST, image.config, image.layers, annotations={"after": "kill"})
         started = time.monotonic()
         assert_status(put_manifest(a, "team/app", "after-kill", body, OCI_MANIFEST), 201)
         waited = time.monotonic() - started
         assert waited < 5, f"the write waited {waited:.1f} s for a dead node"
-        b = metered_pg_registry(tmp_path, pg_server, database, name="b", root=root, port=b.port)
-        assert "after-kill" in tags_of(b, "team/app")
-        b.stop()
+        nodes.b = metered_pg_registry(tmp_path, pg_server, database, name="b", root=tmp_path / "shared-data",
+                                      port=nodes.b.port)
+        assert "after-kill" in tags_of(nodes.b, "team/app")
+        nodes.b.stop()
         assert pg_server.psql("SELECT count(*) FROM cache_lease", dbname=database) == "1"
         started = time.monotonic()
         assert_status(put_manifest(a, "team/app", "after-stop", body, OCI_MANIFEST), 201)
         assert time.monotonic() - started < 1
-    finally:
-        a.stop()
-        b.stop()
 
 
 def test_nodes_whose_database_connections_drop_serve_no_stale_tag_list(tmp_path, pg_server, database):
     """pg_terminate_backend ends every connection of both nodes, the listening ones among them:
     notifications sent meanwhile are lost to them, so each node starts over empty."""
-    migrate(tmp_path, pg_server, database)
-    root = tmp_path / "shared-data"
-    a = pg_registry(tmp_path, pg_server, database, name="a", root=root)
-    b = metered_pg_registry(tmp_path, pg_server, database, name="b", root=root)
-    try:
-        image = make_image(a, "team/app", tag="v1")
+    with caching_nodes(tmp_path, pg_server, database) as nodes:
+        a, b, image = nodes.a, nodes.b, nodes.image
         for i in range(3):
             wait_for_cached_tag_lists(b, "team/app")
             pg_server.psql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
@@ -346,9 +358,6 @@ def test_nodes_whose_database_connections_drop_serve_no_stale_tag_list(tmp_path,
                 time.sleep(0.1)
             assert resp.status_code == 201, describe(resp)
             assert f"after-drop-{i}" in tags_of(b, "team/app"), f"round {i}: stale after the connections dropped"
-    finally:
-        a.stop()
-        b.stop()
 
 
 def test_gc_and_fsck_against_postgres(tmp_path, pg_server, database):
