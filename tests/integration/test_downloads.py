@@ -1,4 +1,4 @@
-"""Blob downloads larger than the store's first read (1 MiB): on plain HTTP the rest of the file
+"""Blob downloads larger than the store's first read (256 KiB): on plain HTTP the rest of the file
 goes out by sendfile, over TLS it is streamed. Whole bodies, ranges on both sides of the first
 read, HTTP/1.0, keep-alive reuse, and a blob that garbage collection removes while it is being
 downloaded (sent whole, then 404)."""
@@ -16,8 +16,10 @@ from registryctl import gc
 from security import make_certs, tls_config
 
 MIB = 1024 * 1024
+FIRST_READ = 256 * 1024  # the filesystem store's first read; TLS streams the rest in chunks as large
 SIZE = 3 * MIB + 12345  # past the first read, not a multiple of anything
-RANGES = [(0, 99), (MIB - 10, MIB + 10), (MIB, 2 * MIB - 1), (2 * MIB + 5, SIZE - 1), (SIZE - 1, SIZE - 1)]
+RANGES = [(0, 99), (FIRST_READ - 10, FIRST_READ + 10), (FIRST_READ, 2 * FIRST_READ - 1),
+          (MIB - 10, MIB + 10), (MIB, 2 * MIB - 1), (2 * MIB + 5, SIZE - 1), (SIZE - 1, SIZE - 1)]
 
 
 @pytest.fixture(scope="module")
