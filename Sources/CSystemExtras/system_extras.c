@@ -3,6 +3,9 @@
 #include <string.h>
 #include <unistd.h>
 #ifdef __linux__
+#include <fcntl.h>
+#endif
+#ifdef __linux__
 #include <sys/mman.h>
 #endif
 #if defined(__GLIBC__) || defined(__linux__)
@@ -16,6 +19,17 @@ int system_extras_syncfs(int fd) {
 #else
     (void)fd;
     sync();
+    return 0;
+#endif
+}
+
+int system_extras_start_writeback(int fd, long long offset, long long nbytes) {
+#ifdef __linux__
+    return sync_file_range(fd, (off_t)offset, (off_t)nbytes, SYNC_FILE_RANGE_WRITE);
+#else
+    (void)fd;
+    (void)offset;
+    (void)nbytes;
     return 0;
 #endif
 }

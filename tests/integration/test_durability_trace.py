@@ -21,7 +21,7 @@ from registry import default_config, free_port, registryd_binary
 
 pytestmark = pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed")
 
-SYSCALLS = "fsync,fdatasync,rename,renameat,renameat2,openat,read,write,writev,sendmsg"
+SYSCALLS = "fsync,fdatasync,sync_file_range,rename,renameat,renameat2,openat,read,write,writev,sendmsg"
 LINE = re.compile(r"^(\d+)\s+([\d.]+)\s+(.*)$")
 CALL = re.compile(r"^(\w+)\((.*)$")
 
@@ -74,6 +74,8 @@ def fd_paths(events: list[Event]) -> list[tuple[Event, str | None]]:
                 fds[event.result.split()[0]] = names[0]
         elif event.name in ("fsync", "fdatasync"):
             path = fds.get(event.args.strip().rstrip(")"))
+        elif event.name == "sync_file_range":
+            path = fds.get(event.args.split(",")[0].strip())
         out.append((event, path))
     return out
 
@@ -160,3 +162,27 @@ def test_blob_and_manifest_are_durable_before_201(traced_registry):
     created = index_of(events, lambda e, _: e.name in ("write", "writev", "sendmsg") and "HTTP/1.1 201" in e.args,
                        after=arrived, label="manifest 201")
     assert wal_sync < created
+
+
+def test_a_large_upload_is_written_back_as_it_arrives(traced_registry):
+    """Every 8 MiB an upload starts the writeback of what it wrote (sync_file_range, which does
+    not wait), so the fsync before the 201 does not have the whole file left to write; that
+    fsync still comes before the rename and the 201."""
+    url, root, trace = traced_registry
+    layer = rand_bytes(20 * 1024 * 1024 + 4321)
+    resp = requests.post(f"{url}/v2/traced/big/blobs/uploads/?digest={sha256(layer)}", data=layer, timeout=60)
+    assert resp.status_code == 201, resp.text
+    time.sleep(0.5)
+    events = fd_paths(parse(trace.read_text()))
+    layer_hex = sha256(layer).split(":")[1]
+    blob_path = str(root / "blobs" / "sha256" / layer_hex[:2] / layer_hex)
+    rename = index_of(events, lambda e, _: e.name.startswith("rename") and blob_path in e.args, label="rename")
+    staged = re.findall(r'"([^"]*/uploads/[^"]*)"', events[rename][0].args)[0]
+    fsync = index_of(events[:rename], lambda e, p: e.name in ("fsync", "fdatasync") and p == staged,
+                     label="staged fsync")
+    writebacks = [(e, p) for e, p in events[:fsync] if e.name == "sync_file_range" and p == staged]
+    assert len(writebacks) == 2, writebacks  # at 8 and 16 MiB; the last 4 MiB are left to the fsync
+    assert all("SYNC_FILE_RANGE_WRITE" in e.args and e.result.startswith("0") for e, _ in writebacks), writebacks
+    created = index_of(events, lambda e, _: e.name in ("write", "writev", "sendmsg") and "HTTP/1.1 201" in e.args,
+                       after=rename, label="201")
+    assert fsync < rename < created

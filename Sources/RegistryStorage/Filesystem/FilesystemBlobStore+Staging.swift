@@ -45,6 +45,7 @@ extension FilesystemBlobStore {
         // is written out before a part that does not fit, so it never grows past `gatherSize`.
         var gathered = ByteBufferAllocator().buffer(capacity: gatherSize)
         var fileOffset = offset
+        var writeback = offset
         do {
             for try await buffer in body {
                 written += Int64(buffer.readableBytes)
@@ -53,20 +54,20 @@ extension FilesystemBlobStore {
                 }
                 buffer.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
                 if gathered.readableBytes > 0, gathered.writableBytes < buffer.readableBytes {
-                    try await write(gathered, fd: fd, at: fileOffset, path: path)
+                    writeback = try await write(gathered, fd: fd, at: fileOffset, path: path, writeback: writeback)
                     fileOffset += Int64(gathered.readableBytes)
                     gathered.clear()
                 }
                 if gathered.readableBytes == 0, buffer.readableBytes >= gatherSize {
                     // A part as large as the buffer goes to the file as it is.
-                    try await write(buffer, fd: fd, at: fileOffset, path: path)
+                    writeback = try await write(buffer, fd: fd, at: fileOffset, path: path, writeback: writeback)
                     fileOffset += Int64(buffer.readableBytes)
                     continue
                 }
                 gathered.writeImmutableBuffer(buffer)
             }
             if gathered.readableBytes > 0 {
-                try await write(gathered, fd: fd, at: fileOffset, path: path)
+                _ = try await write(gathered, fd: fd, at: fileOffset, path: path, writeback: writeback)
             }
             if let expectedLength, written != expectedLength {
                 throw RegistryError(.sizeInvalid, "body is shorter than its Content-Length")
@@ -79,9 +80,27 @@ extension FilesystemBlobStore {
         return StagedUpload(id: upload.id, size: offset + written, hasher: hasher)
     }
 
-    private func write(_ buffer: ByteBuffer, fd: Int32, at offset: Int64, path: String) async throws {
-        try await threadPool.runIfActive { try POSIXFile.write(fd, buffer, at: offset, path: path) }
+    /// Writes `buffer` at `offset`. Once `writebackStep` bytes since `writeback` are written,
+    /// starts their writeback in the same trip to the thread pool and returns the new start
+    /// of what is not yet on its way to the disk; otherwise returns `writeback` unchanged.
+    private func write(
+        _ buffer: ByteBuffer, fd: Int32, at offset: Int64, path: String, writeback: Int64
+    ) async throws -> Int64 {
+        let end = offset + Int64(buffer.readableBytes)
+        let started = end - writeback >= Self.writebackStep ? writeback..<end : nil
+        try await threadPool.runIfActive {
+            try POSIXFile.write(fd, buffer, at: offset, path: path)
+            if let started { POSIXFile.startWriteback(fd, range: started) }
+        }
+        return started == nil ? writeback : end
     }
+
+    /// How much of an upload is written before its writeback is started. Without it the
+    /// kernel writes nothing back until the upload's fsync (a 1 GiB upload stays under the
+    /// dirty-memory thresholds of a host with a few GiB), and then the client waits for the
+    /// whole file to reach the disk; started as the bytes arrive, the disk works while the
+    /// network does, and the fsync finds little left.
+    static let writebackStep: Int64 = 8 << 20
 
     public func rehash(_ upload: StagedUpload, algorithm: DigestAlgorithm) async throws -> DigestHasher {
         try await hashStagingFile(upload.id, algorithm: algorithm)

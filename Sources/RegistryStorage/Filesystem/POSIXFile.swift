@@ -69,6 +69,13 @@ enum POSIXFile {
         guard ftruncate(fd, off_t(size)) == 0 else { throw Failure(call: "ftruncate", path: path, errno: errno) }
     }
 
+    /// Starts writeback of `range` without waiting for it (`sync_file_range`), so that the
+    /// fsync that makes the file durable finds those pages written or on their way. Best
+    /// effort: a failure here shows again at that fsync, which is what reports it.
+    static func startWriteback(_ fd: Int32, range: Range<Int64>) {
+        _ = system_extras_start_writeback(fd, range.lowerBound, range.upperBound - range.lowerBound)
+    }
+
     static func fsync(_ fd: Int32, path: String) throws {
         guard Glibc.fsync(fd) == 0 else { throw Failure(call: "fsync", path: path, errno: errno) }
     }
