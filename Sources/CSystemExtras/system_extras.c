@@ -4,8 +4,6 @@
 #include <unistd.h>
 #ifdef __linux__
 #include <fcntl.h>
-#endif
-#ifdef __linux__
 #include <sys/mman.h>
 #endif
 #if defined(__GLIBC__) || defined(__linux__)

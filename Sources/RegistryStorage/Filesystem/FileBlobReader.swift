@@ -35,7 +35,8 @@ struct FileBlobReader: BlobReader {
     let file: OpenFile?
     let path: String
     let range: Range<Int64>
-    let chunkSize: Int
+    /// What the first read asked for: a shorter first chunk means the file is short.
+    let firstReadSize: Int
     let pool: NIOThreadPool
     /// The first chunk, until ``stream(into:)`` takes it. A response body holds its reader
     /// until the last byte is sent, so a reader that kept the first chunk would hold
@@ -44,11 +45,11 @@ struct FileBlobReader: BlobReader {
     /// How many bytes the first read returned (it may have been let go since).
     private let firstCount: Int
 
-    init(file: OpenFile?, path: String, first: ByteBuffer, range: Range<Int64>, chunkSize: Int, pool: NIOThreadPool) {
+    init(file: OpenFile?, path: String, first: ByteBuffer, range: Range<Int64>, firstReadSize: Int, pool: NIOThreadPool) {
         self.file = file
         self.path = path
         self.range = range
-        self.chunkSize = chunkSize
+        self.firstReadSize = firstReadSize
         self.pool = pool
         self.first = TakenOnce(first)
         self.firstCount = first.readableBytes
@@ -100,7 +101,7 @@ extension FileBlobReader: FileBackedBlobReader {
         // A first read shorter than asked for means the file is shorter than its row says:
         // left to `stream`, which reports it, rather than to the kernel, which would send
         // nothing more.
-        guard let file, !rest.isEmpty, firstCount == min(chunkSize, range.count) else { return nil }
+        guard let file, !rest.isEmpty, firstCount == min(firstReadSize, range.count) else { return nil }
         return (file.fd, rest)
     }
 }

@@ -51,7 +51,7 @@ public struct FilesystemBlobStore: BlobStore {
 
     public func open(_ digest: Digest, range: Range<Int64>) async throws -> (any BlobReader)? {
         let path = path(of: digest)
-        let chunkSize = self.firstReadSize
+        let firstReadSize = self.firstReadSize
         // One hop opens the file and reads the first chunk; a range that fits in it is closed
         // in the same hop, so a small blob costs a single trip to the thread pool.
         return try await threadPool.runIfActive { () -> FileBlobReader? in
@@ -62,16 +62,16 @@ public struct FilesystemBlobStore: BlobStore {
                 return nil
             }
             do {
-                let count = Int(min(Int64(chunkSize), Int64(range.count)))
+                let count = Int(min(Int64(firstReadSize), Int64(range.count)))
                 let chunk =
                     range.isEmpty
                     ? ByteBuffer() : try POSIXFile.read(fd, count: count, at: range.lowerBound, path: path)
                 if Int64(chunk.readableBytes) >= Int64(range.count) {
                     POSIXFile.close(fd)
-                    return FileBlobReader(file: nil, path: path, first: chunk, range: range, chunkSize: chunkSize, pool: threadPool)
+                    return FileBlobReader(file: nil, path: path, first: chunk, range: range, firstReadSize: firstReadSize, pool: threadPool)
                 }
                 return FileBlobReader(
-                    file: OpenFile(fd), path: path, first: chunk, range: range, chunkSize: chunkSize, pool: threadPool)
+                    file: OpenFile(fd), path: path, first: chunk, range: range, firstReadSize: firstReadSize, pool: threadPool)
             } catch {
                 POSIXFile.close(fd)
                 throw error
