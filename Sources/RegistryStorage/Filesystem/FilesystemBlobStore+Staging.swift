@@ -39,60 +39,60 @@ extension FilesystemBlobStore {
         let fd = try await threadPool.runIfActive { try POSIXFile.open(path, O_WRONLY) }
         defer { POSIXFile.close(fd) }
         var written: Int64 = 0
-        // Body parts are copied into one buffer, reused for every chunk, rather than kept:
-        // a part is often a slice of a much larger buffer (TLS decrypts a whole read burst
-        // into one), and holding a chunk's worth of slices would hold all of those. The buffer
-        // is written out before a part that does not fit, so it never grows past `gatherSize`.
+        // Body parts are copied into one buffer rather than kept: a part is often a slice of a
+        // much larger buffer (TLS decrypts a whole read burst into one), and holding a chunk's
+        // worth of slices would hold all of those. The buffer is written out before a part that
+        // does not fit, so it never grows past `gatherSize`.
         var gathered = ByteBufferAllocator().buffer(capacity: gatherSize)
         var fileOffset = offset
         var writeback = offset
+        /// Writes `buffer` at `fileOffset` on the thread pool and hashes it here meanwhile: the
+        /// two only read the buffer, and a core hashes while another copies into the page cache.
+        /// Once `writebackStep` bytes since `writeback` are written, their writeback is started
+        /// in the same trip to the pool.
+        func writeAndHash(_ buffer: ByteBuffer) async throws {
+            let end = fileOffset + Int64(buffer.readableBytes)
+            let started = end - writeback >= Self.writebackStep ? writeback..<end : nil
+            let at = fileOffset
+            async let write: Void = threadPool.runIfActive {
+                try POSIXFile.write(fd, buffer, at: at, path: path)
+                if let started { POSIXFile.startWriteback(fd, range: started) }
+            }
+            buffer.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+            try await write
+            fileOffset = end
+            if started != nil { writeback = end }
+        }
         do {
             for try await buffer in body {
                 written += Int64(buffer.readableBytes)
                 if let expectedLength, written > expectedLength {
                     throw RegistryError(.sizeInvalid, "body is larger than its Content-Length")
                 }
-                buffer.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
                 if gathered.readableBytes > 0, gathered.writableBytes < buffer.readableBytes {
-                    writeback = try await write(gathered, fd: fd, at: fileOffset, path: path, writeback: writeback)
-                    fileOffset += Int64(gathered.readableBytes)
+                    try await writeAndHash(gathered)
                     gathered.clear()
                 }
                 if gathered.readableBytes == 0, buffer.readableBytes >= gatherSize {
                     // A part as large as the buffer goes to the file as it is.
-                    writeback = try await write(buffer, fd: fd, at: fileOffset, path: path, writeback: writeback)
-                    fileOffset += Int64(buffer.readableBytes)
+                    try await writeAndHash(buffer)
                     continue
                 }
                 gathered.writeImmutableBuffer(buffer)
             }
             if gathered.readableBytes > 0 {
-                _ = try await write(gathered, fd: fd, at: fileOffset, path: path, writeback: writeback)
+                try await writeAndHash(gathered)
             }
             if let expectedLength, written != expectedLength {
                 throw RegistryError(.sizeInvalid, "body is shorter than its Content-Length")
             }
         } catch {
-            // Leave the staging file as it was before this request.
+            // Leave the staging file as it was before this request. The hasher may have taken
+            // bytes the file did not; it is dropped with the error.
             try? await threadPool.runIfActive { try POSIXFile.truncate(fd, to: offset, path: path) }
             throw error
         }
         return StagedUpload(id: upload.id, size: offset + written, hasher: hasher)
-    }
-
-    /// Writes `buffer` at `offset`. Once `writebackStep` bytes since `writeback` are written,
-    /// starts their writeback in the same trip to the thread pool and returns the new start
-    /// of what is not yet on its way to the disk; otherwise returns `writeback` unchanged.
-    private func write(
-        _ buffer: ByteBuffer, fd: Int32, at offset: Int64, path: String, writeback: Int64
-    ) async throws -> Int64 {
-        let end = offset + Int64(buffer.readableBytes)
-        let started = end - writeback >= Self.writebackStep ? writeback..<end : nil
-        try await threadPool.runIfActive {
-            try POSIXFile.write(fd, buffer, at: offset, path: path)
-            if let started { POSIXFile.startWriteback(fd, range: started) }
-        }
-        return started == nil ? writeback : end
     }
 
     /// How much of an upload is written before its writeback is started. Without it the
