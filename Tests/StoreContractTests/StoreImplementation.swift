@@ -129,6 +129,19 @@ struct Chunks: AsyncSequence, Sendable {
 
     init(_ text: String) { self.init(Array(text.utf8)) }
 
+    /// `bytes` cut into parts of `sizes`, in turn and over again, as a connection's reads vary.
+    init(_ bytes: [UInt8], sizes: [Int]) {
+        var parts: [ByteBuffer] = []
+        var start = 0
+        while start < bytes.count {
+            let end = Swift.min(start + sizes[parts.count % sizes.count], bytes.count)
+            parts.append(ByteBuffer(bytes: bytes[start..<end]))
+            start = end
+        }
+        chunks = parts
+        failAfter = nil
+    }
+
     struct Dropped: Error {}
 
     struct AsyncIterator: AsyncIteratorProtocol {
