@@ -20,6 +20,11 @@ import Testing
     @Test func namesThatLookLikeKeywordsMatchFromTheEnd() {
         #expect(Route(path: "/v2/blobs/manifests/manifests/v1") == .manifest(name: "blobs/manifests", reference: "v1"))
         #expect(Route(path: "/v2/tags/list/tags/list") == .tags(name: "tags/list"))
+        // The name is the path's own bytes up to the endpoint, empty parts and all (its rules
+        // are checked later), not parts joined again.
+        #expect(Route(path: "/v2/a//b/manifests/v1") == .manifest(name: "a//b", reference: "v1"))
+        #expect(Route(path: "/v2/é/b/blobs/uploads/") == .uploads(name: "é/b"))
+        #expect(Route(path: "/v2//blobs/sha256:00") == .blob(name: "", digest: "sha256:00"))
     }
 
     @Test func rejectsOtherPaths() {
