@@ -3,6 +3,7 @@ import HTTPTypes
 import HummingbirdTesting
 import Logging
 import NIOCore
+import NIOHTTP1
 import RegistryCore
 import Testing
 
@@ -32,6 +33,9 @@ import Testing
             (FakeStorageFailure(storageCondition: .failed), 500, .unknown),
             (CancellationError(), 503, .unavailable),
             (TooManyRequests(retryAfter: 3, message: "slow down"), 429, .tooManyRequests),
+            // A request body that stops parsing is the client's error.
+            (HTTPParserError.invalidEOFState, 400, .sizeInvalid),
+            (HTTPParserError.invalidChunkSize, 400, .unsupported),
         ]
         for (error, status, code) in cases {
             let (answer, body) = ErrorResponse.translate(error, logger: logger)

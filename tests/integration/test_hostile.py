@@ -154,6 +154,33 @@ def test_body_cut_off_midway_stores_nothing(registry):
     assert_serving(registry)
 
 
+@pytest.mark.parametrize("kind", ["blob", "manifest"])
+def test_body_ending_before_its_content_length_is_400_and_stores_nothing(registry, kind):
+    """The client closes its side midway and waits for the answer: the client's error (400
+    SIZE_INVALID, not a 500 logged as the server's), and nothing of the body is kept."""
+    name = uniq("short")
+    data = rand_bytes(200_000)
+    target = (f"POST /v2/{name}/blobs/uploads/?digest={sha256(data)}" if kind == "blob"
+              else f"PUT /v2/{name}/manifests/v1")
+    ctype = "application/octet-stream" if kind == "blob" else OCI_MANIFEST
+    with connect(registry) as sock:
+        sock.sendall((f"{target} HTTP/1.1\r\nHost: x\r\nContent-Type: {ctype}\r\n"
+                      f"Content-Length: {len(data)}\r\n\r\n").encode() + data[:50_000])
+        sock.shutdown(socket.SHUT_WR)
+        raw = read_until_closed(sock)
+    status, headers, body = parse_response(raw)
+    assert status == 400, raw[:400]
+    assert headers.get("content-type", "").startswith("application/json"), raw[:400]
+    assert error_code(body) == "SIZE_INVALID", raw[:400]
+    assert "request failed" not in registry.log()
+    assert_no_upload_files(registry)
+    if kind == "blob":
+        assert_error(http("HEAD", registry, f"/v2/{name}/blobs/{sha256(data)}"), 404, None)
+    else:
+        assert_error(http("GET", registry, f"/v2/{name}/manifests/v1"), 404, ("MANIFEST_UNKNOWN", "NAME_UNKNOWN"))
+    assert_serving(registry)
+
+
 def test_content_length_shorter_than_body(registry):
     """The bytes past Content-Length are read as the next request, which is not HTTP: 400."""
     name = uniq("lie")

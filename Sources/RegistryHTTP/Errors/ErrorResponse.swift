@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOHTTP1
 import RegistryCore
 
 /// Turns any error a handler or middleware throws into an OCI error response, choosing the
@@ -36,6 +37,14 @@ enum ErrorResponse {
                 return (.notFound, RegistryError(.unsupported, "no such endpoint"))
             }
             return (error.status, RegistryError(.unknown, error.body ?? "request failed"))
+        case let parseError as HTTPParserError:
+            // The request stopped parsing after its head, while its body was read: the client's
+            // fault, not the server's. Most often the body ended (the client closed its side)
+            // before its Content-Length; the upload or manifest it carried is dropped whole.
+            if parseError == .invalidEOFState {
+                return (.badRequest, RegistryError(.sizeInvalid, "the request body ended before its Content-Length"))
+            }
+            return (.badRequest, RegistryError(.unsupported, "malformed HTTP request", detail: "\(parseError)"))
         case is CancellationError:
             logger.warning("request cancelled: the server is stopping")
             return (.serviceUnavailable, RegistryError(.unavailable, "the registry is shutting down; retry"))

@@ -7,7 +7,8 @@ import RegistryCore
 /// headers over the decoder's limit get 431, anything else that is not HTTP/1 gets 400.
 ///
 /// Takes over only between requests (nothing of a response written yet); a parse error in
-/// the middle of a request goes on to Hummingbird, which answers 400 and closes.
+/// the middle of a request's body goes on to the handler reading that body, and
+/// ``ErrorResponse`` answers it with 400.
 final class HTTPParseErrorHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
